@@ -1,0 +1,28 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { InfrastructureModule } from '@authz/adapters';
+import { IntrospectionModule } from '@authz/introspection';
+import { type Logger } from '@authz/ports';
+import { PlatformModule, type Settings } from '@authz/platform';
+import { ProjectionsModule } from '@authz/projections';
+import { TokenModule } from '@authz/token';
+
+/**
+ * The all-in-one suite: the same feature modules as the separate services, in one process. With
+ * MODE=embedded (its default) it needs no outside service: in-process event bus, PGlite, in-memory
+ * TTL store, users from an LDIF file.
+ */
+@Module({})
+export class SuiteAppModule {
+  static create(settings: Settings, logger: Logger): DynamicModule {
+    return {
+      module: SuiteAppModule,
+      imports: [
+        PlatformModule.forRoot(settings, logger),
+        InfrastructureModule.forRoot(settings, { events: true, sql: true, signingKeys: true, ttl: true, directory: true, clients: true }),
+        TokenModule.register(),
+        IntrospectionModule,
+        ProjectionsModule,
+      ],
+    };
+  }
+}

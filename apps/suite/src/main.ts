@@ -1,0 +1,15 @@
+import 'reflect-metadata';
+import { startService } from '@authz/platform';
+import { SuiteAppModule } from './app.module';
+import { banner } from './banner';
+
+const started = Date.now();
+startService('suite', (settings, logger) => SuiteAppModule.create(settings, logger), {
+  overrides: { MODE: process.env.MODE ?? 'embedded' },
+}).then(
+  ({ settings }) => process.stdout.write(banner(settings.ISSUER, settings.MODE, Date.now() - started)),
+  (error: unknown) => {
+    process.stderr.write(`suite: startup failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

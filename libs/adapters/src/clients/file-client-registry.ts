@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { grantType } from '@authz/contracts';
+import { CLIENT_AUTH_METHODS, type RegisteredClient } from '@authz/oauth';
+import type { ClientRegistry } from '@authz/ports';
+
+/** One client in the seed file; names follow RFC 7591 client metadata. */
+const seedClient = z
+  .object({
+    client_id: z.string().min(1),
+    client_name: z.string().min(1),
+    /** `sha256:<base64url>` of the secret, never the secret. Required unless the method is "none". */
+    client_secret_hash: z.string().regex(/^sha256:[A-Za-z0-9_-]{43}$/).optional(),
+    token_endpoint_auth_method: z.enum(CLIENT_AUTH_METHODS),
+    grant_types: z.array(grantType).min(1),
+    scope: z.string().default(''),
+    default_scope: z.string().default(''),
+    audience: z.array(z.string().min(1)).default([]),
+    redirect_uris: z.array(z.string().url()).default([]),
+    access_token_ttl: z.number().int().min(30).max(86_400).optional(),
+  })
+  .strict()
+  .superRefine((client, ctx) => {
+    const confidential = client.token_endpoint_auth_method !== 'none';
+    if (confidential !== (client.client_secret_hash !== undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'client_secret_hash is required for confidential clients and refused for public ones' });
+    }
+    const allowed = split(client.scope);
+    if (split(client.default_scope).some((scope) => !allowed.includes(scope))) {
+      ctx.addIssue({ code: 'custom', message: 'default_scope must be a subset of scope' });
+    }
+  });
+
+const seedFile = z.object({ clients: z.array(seedClient) }).strict();
+
+/**
+ * Clients from a JSON seed file (deploy/seed/clients.json), validated at startup. The token issue
+ * replaces this with registration (RFC 7591); the port stays.
+ */
+export class FileClientRegistry implements ClientRegistry {
+  private readonly clients: ReadonlyMap<string, RegisteredClient>;
+
+  constructor(path: string) {
+    this.clients = FileClientRegistry.parse(readFileSync(path, 'utf8'), path);
+  }
+
+  static parse(json: string, origin = 'clients file'): ReadonlyMap<string, RegisteredClient> {
+    const parsed = seedFile.safeParse(JSON.parse(json));
+    if (!parsed.success) {
+      throw new Error(`${origin}: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+    }
+    const clients = new Map<string, RegisteredClient>();
+    for (const client of parsed.data.clients) {
+      if (clients.has(client.client_id)) throw new Error(`${origin}: duplicate client_id ${client.client_id}`);
+      clients.set(client.client_id, {
+        clientId: client.client_id,
+        clientName: client.client_name,
+        ...(client.client_secret_hash ? { secretHash: client.client_secret_hash } : {}),
+        tokenEndpointAuthMethod: client.token_endpoint_auth_method,
+        grantTypes: client.grant_types,
+        scope: split(client.scope),
+        defaultScope: split(client.default_scope),
+        audience: client.audience,
+        redirectUris: client.redirect_uris,
+        ...(client.access_token_ttl ? { accessTokenTtl: client.access_token_ttl } : {}),
+      });
+    }
+    return clients;
+  }
+
+  async find(clientId: string): Promise<RegisteredClient | null> {
+    return this.clients.get(clientId) ?? null;
+  }
+
+  all(): RegisteredClient[] {
+    return [...this.clients.values()];
+  }
+}
+
+function split(scope: string): string[] {
+  return scope.split(' ').filter(Boolean);
+}

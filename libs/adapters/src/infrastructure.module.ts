@@ -1,0 +1,168 @@
+import { type DynamicModule, Global, Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleInit, Optional, type Provider } from '@nestjs/common';
+import { resolve } from 'node:path';
+import { ALL_TOPICS, Topics, topicOf } from '@authz/contracts';
+import {
+  CLIENT_REGISTRY,
+  CLOCK,
+  type Clock,
+  DIRECTORY,
+  type Directory,
+  EVENT_PUBLISHER,
+  EVENT_SUBSCRIBER,
+  type EventPublisher,
+  type Logger,
+  SIGNING_KEY_STORE,
+  SQL_DATABASE,
+  type SqlDatabase,
+  TTL_STORE,
+  type TtlStore,
+} from '@authz/ports';
+import { HealthRegistry, LOGGER, SETTINGS, type Settings } from '@authz/platform';
+import { FileClientRegistry } from './clients/file-client-registry';
+import { LdifDirectory } from './directory/ldif-directory';
+import { createKafka, ensureTopics, KafkaEventPublisher, KafkaEventSubscriber } from './kafka';
+import { LdapDirectory } from './ldap/ldap-directory';
+import { SqlSigningKeyStore } from './keys/sql-signing-key-store';
+import { MemoryEventBus } from './memory/memory-event-bus';
+import { MemoryTtlStore } from './memory/memory-ttl-store';
+import { migrate, PgDatabase, PgliteDatabase } from './postgres';
+import { RedisTtlStore } from './redis';
+import { PrefixedEventSubscriber } from './topic-prefix';
+
+/** Which ports a service needs; only those are connected (and checked by /healthz/ready). */
+export type InfrastructureNeeds = {
+  events?: boolean;
+  sql?: boolean;
+  ttl?: boolean;
+  directory?: boolean;
+  clients?: boolean;
+  signingKeys?: boolean;
+};
+
+const KAFKA_BUS = Symbol.for('authz.KafkaBus');
+const MEMORY_BUS = Symbol.for('authz.MemoryBus');
+
+/**
+ * Wires each port to its adapter: Kafka, PostgreSQL, Redis and LDAP in the distributed mode; the
+ * in-process bus, PGlite (same migrations), the in-memory TTL store and the LDIF directory in the
+ * embedded mode. Connects at startup (a missing dependency fails the start loudly), registers the
+ * readiness checks, and closes everything on shutdown, the event publisher first so it flushes.
+ */
+@Global()
+@Module({})
+export class InfrastructureModule {
+  static forRoot(settings: Settings, needs: InfrastructureNeeds): DynamicModule {
+    const embedded = settings.MODE === 'embedded';
+    const providers: Provider[] = [InfrastructureLifecycle];
+    const exported: symbol[] = [];
+    const add = (provider: Provider & { provide: symbol }) => {
+      providers.push(provider);
+      exported.push(provider.provide);
+    };
+
+    if (needs.events) {
+      if (embedded) {
+        providers.push({ provide: MEMORY_BUS, useFactory: (logger: Logger) => new MemoryEventBus({ source: `urn:authz:${settings.SERVICE}`, logger }), inject: [LOGGER] });
+        add({ provide: EVENT_PUBLISHER, useExisting: MEMORY_BUS });
+        add({ provide: EVENT_SUBSCRIBER, useExisting: MEMORY_BUS });
+      } else {
+        providers.push({
+          provide: KAFKA_BUS,
+          inject: [LOGGER],
+          useFactory: async (logger: Logger) => {
+            const kafka = createKafka({ brokers: settings.KAFKA_BROKERS, clientId: settings.KAFKA_CLIENT_ID, logger });
+            const prefix = settings.KAFKA_TOPIC_PREFIX;
+            await ensureTopics(kafka, { topics: ALL_TOPICS.map((topic) => `${prefix}${topic}`), partitions: settings.KAFKA_TOPIC_PARTITIONS, replicationFactor: settings.KAFKA_REPLICATION_FACTOR, logger });
+            const publisher = new KafkaEventPublisher({
+              kafka,
+              source: `urn:authz:${settings.SERVICE}`,
+              lingerMs: settings.KAFKA_LINGER_MS,
+              maxBatchSize: settings.KAFKA_MAX_BATCH,
+              publishTimeoutMs: settings.KAFKA_PUBLISH_TIMEOUT_MS,
+              topicFor: (type) => `${prefix}${topicOf(type)}`,
+              logger,
+            });
+            await publisher.connect();
+            const subscriber = new KafkaEventSubscriber({ kafka, logger, deadLetterTopic: `${prefix}${Topics.deadLetter}` });
+            return { publisher, subscriber: new PrefixedEventSubscriber(subscriber, prefix) };
+          },
+        });
+        add({ provide: EVENT_PUBLISHER, useFactory: (bus: { publisher: EventPublisher }) => bus.publisher, inject: [KAFKA_BUS] });
+        add({ provide: EVENT_SUBSCRIBER, useFactory: (bus: { subscriber: PrefixedEventSubscriber }) => bus.subscriber, inject: [KAFKA_BUS] });
+      }
+    }
+    if (needs.sql || needs.signingKeys) {
+      add({
+        provide: SQL_DATABASE,
+        inject: [LOGGER],
+        useFactory: async (logger: Logger) => {
+          const db: SqlDatabase = embedded
+            ? await PgliteDatabase.create({ logger })
+            : new PgDatabase({ connectionString: settings.DATABASE_URL, max: settings.DATABASE_POOL_MAX, logger });
+          await migrate(db, { logger });
+          return db;
+        },
+      });
+    }
+    if (needs.signingKeys) add({ provide: SIGNING_KEY_STORE, useFactory: (db: SqlDatabase) => new SqlSigningKeyStore(db), inject: [SQL_DATABASE] });
+    if (needs.ttl) {
+      add({
+        provide: TTL_STORE,
+        inject: [LOGGER, CLOCK],
+        useFactory: (logger: Logger, clock: Clock) =>
+          embedded ? new MemoryTtlStore({ clock }) : new RedisTtlStore({ url: settings.REDIS_URL, keyPrefix: settings.REDIS_KEY_PREFIX, logger }),
+      });
+    }
+    if (needs.directory) {
+      add({
+        provide: DIRECTORY,
+        inject: [LOGGER],
+        useFactory: (logger: Logger) =>
+          embedded
+            ? new LdifDirectory({ path: resolve(settings.USERS_LDIF), logger })
+            : new LdapDirectory({
+                url: settings.LDAP_URL,
+                bindDn: settings.LDAP_BIND_DN,
+                bindPassword: settings.LDAP_BIND_PASSWORD,
+                baseDn: settings.LDAP_BASE_DN,
+                userFilter: settings.LDAP_USER_FILTER,
+                logger,
+              }),
+      });
+    }
+    if (needs.clients) add({ provide: CLIENT_REGISTRY, useFactory: () => new FileClientRegistry(resolve(settings.CLIENTS_FILE)) });
+
+    return { module: InfrastructureModule, providers, exports: exported };
+  }
+}
+
+/** Readiness checks and orderly shutdown of whatever adapters this service has. */
+@Injectable()
+class InfrastructureLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    private readonly health: HealthRegistry,
+    @Inject(SETTINGS) private readonly settings: Settings,
+    @Optional() @Inject(EVENT_PUBLISHER) private readonly publisher?: EventPublisher,
+    @Optional() @Inject(SQL_DATABASE) private readonly db?: SqlDatabase,
+    @Optional() @Inject(TTL_STORE) private readonly ttl?: TtlStore,
+    @Optional() @Inject(DIRECTORY) private readonly directory?: Directory,
+  ) {}
+
+  onModuleInit(): void {
+    const embedded = this.settings.MODE === 'embedded';
+    const publisher = this.publisher;
+    const db = this.db;
+    const ttl = this.ttl;
+    const directory = this.directory;
+    if (publisher) this.health.register({ name: embedded ? 'event-bus' : 'kafka', check: () => publisher.ping() });
+    if (db) this.health.register({ name: embedded ? 'pglite' : 'postgres', check: async () => void (await db.query('SELECT 1')) });
+    if (ttl) this.health.register({ name: embedded ? 'ttl-store' : 'redis', check: () => ttl.ping() });
+    if (directory) this.health.register({ name: embedded ? 'ldif' : 'ldap', check: () => directory.ping() });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // The publisher first: it flushes the events that are still accumulating.
+    await this.publisher?.close().catch(() => undefined);
+    await Promise.all([this.db?.close(), this.ttl?.close(), this.directory?.close()].map((closing) => closing?.catch(() => undefined)));
+  }
+}

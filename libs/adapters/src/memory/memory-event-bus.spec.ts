@@ -1,0 +1,129 @@
+import { Topics } from '@authz/contracts';
+import { DatabaseUnavailableError, EventLogUnavailableError, type ConsumedEvent } from '@authz/ports';
+import { describeEventBusContract, eventually, tokenIssued } from '../events/event-bus.contract';
+import { MemoryEventBus } from './memory-event-bus';
+
+let counter = 0;
+
+describeEventBusContract('MemoryEventBus', async () => {
+  const topic = `test.events.${++counter}`;
+  const deadLetterTopic = `${topic}.dlq`;
+  const source = 'urn:authz:test';
+  const bus = new MemoryEventBus({ source, deadLetterTopic, retryBackoffMs: 1, topicFor: () => topic });
+  return {
+    publisher: bus,
+    subscriber: bus,
+    topic,
+    source,
+    appendRaw: (target, key, value) => bus.appendRaw(target, key, value),
+    readDeadLetters: async () => bus.deadLetters().map(({ key, value, headers }) => ({ key, value: value.toString('utf8'), headers: { ...headers } })),
+    cleanup: () => bus.close(),
+  };
+});
+
+describe('MemoryEventBus', () => {
+  const source = 'urn:authz:test';
+
+  it('routes events to their contract topic by default and keeps the serialized envelope with its headers', async () => {
+    const bus = new MemoryEventBus({ source });
+    const envelope = await bus.publish(tokenIssued('grant-1', 1), { correlationId: 'corr-1' });
+    expect(bus.readTopic(Topics.tokens)).toEqual([
+      {
+        offset: '0',
+        key: 'grant-1',
+        value: Buffer.from(JSON.stringify(envelope)),
+        headers: { 'content-type': 'application/cloudevents+json', ce_type: envelope.type, ce_id: envelope.id, correlation_id: 'corr-1' },
+        timestamp: expect.any(Date),
+      },
+    ]);
+    await bus.close();
+  });
+
+  it('never delivers inside the call stack of publish or subscribe', async () => {
+    const bus = new MemoryEventBus({ source });
+    const handled: ConsumedEvent[] = [];
+    await bus.publish(tokenIssued('grant-1', 1));
+    const subscription = await bus.subscribe({ groupId: 'g', topics: [Topics.tokens], fromBeginning: true, handle: async (batch) => void handled.push(...batch) });
+    expect(handled).toHaveLength(0);
+    await subscription.caughtUp();
+    expect(handled).toHaveLength(1);
+    const publishing = bus.publish(tokenIssued('grant-1', 2));
+    expect(handled).toHaveLength(1);
+    await publishing;
+    await eventually(() => expect(handled).toHaveLength(2));
+    await bus.close();
+  });
+
+  it('allows one subscription per group at a time', async () => {
+    const bus = new MemoryEventBus({ source });
+    const options = { groupId: 'g', topics: [Topics.tokens], fromBeginning: true, handle: async () => undefined };
+    const first = await bus.subscribe(options);
+    await expect(bus.subscribe(options)).rejects.toThrow('consumer group g already has a subscription in this process');
+    await first.stop();
+    const second = await bus.subscribe(options);
+    await second.stop();
+  });
+
+  it('retries a handler that reports an unavailable service until it answers, without dead-lettering', async () => {
+    const bus = new MemoryEventBus({ source, retryBackoffMs: 1 });
+    let failures = 0;
+    const handled: string[] = [];
+    const envelope = await bus.publish(tokenIssued('grant-1', 1));
+    const subscription = await bus.subscribe({
+      groupId: 'projection',
+      topics: [Topics.tokens],
+      fromBeginning: true,
+      maxRetries: 1,
+      handle: async (batch) => {
+        if (failures < 6) {
+          failures += 1;
+          throw new DatabaseUnavailableError('connection refused');
+        }
+        handled.push(...batch.map((event) => event.envelope.id));
+      },
+    });
+    await subscription.caughtUp();
+    expect(failures).toBe(6);
+    expect(handled).toEqual([envelope.id]);
+    expect(bus.deadLetters()).toEqual([]);
+    await bus.close();
+  });
+
+  it('simulates an outage: publish and ping reject with EventLogUnavailableError, nothing is appended', async () => {
+    const bus = new MemoryEventBus({ source });
+    bus.setUnavailable(true);
+    await expect(bus.publish(tokenIssued('grant-1', 1))).rejects.toBeInstanceOf(EventLogUnavailableError);
+    await expect(bus.ping()).rejects.toBeInstanceOf(EventLogUnavailableError);
+    expect(bus.readTopic(Topics.tokens)).toEqual([]);
+    bus.setUnavailable(false);
+    await bus.ping();
+    await bus.close();
+    await expect(bus.publish(tokenIssued('grant-1', 1))).rejects.toBeInstanceOf(EventLogUnavailableError);
+  });
+
+  it('rejects caughtUp when the subscription stops before catching up', async () => {
+    const bus = new MemoryEventBus({ source });
+    await bus.publish(tokenIssued('grant-1', 1));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let handedOver!: () => void;
+    const started = new Promise<void>((resolve) => (handedOver = resolve));
+    const subscription = await bus.subscribe({
+      groupId: 'g',
+      topics: [Topics.tokens],
+      fromBeginning: true,
+      handle: async () => {
+        handedOver();
+        await gate;
+        throw new Error('interrupted');
+      },
+    });
+    const caughtUp = subscription.caughtUp();
+    await started;
+    const stopping = subscription.stop();
+    release();
+    await stopping;
+    await expect(caughtUp).rejects.toThrow('subscription g stopped before it caught up');
+    expect(bus.deadLetters()).toEqual([]);
+  });
+});

@@ -1,0 +1,1 @@
+export { RedisTtlStore, type RedisTtlStoreOptions } from './redis-ttl-store';

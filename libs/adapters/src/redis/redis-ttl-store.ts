@@ -1,0 +1,188 @@
+import { Redis } from 'ioredis';
+import { TtlStoreUnavailableError, silentLogger, type Logger, type TtlStore } from '@authz/ports';
+import { assertTtlMs } from '../ttl/ttl-ms';
+
+export type RedisTtlStoreOptions = {
+  /** redis://[[user]:password@]host[:port][/db], or rediss:// for TLS. Redis 6.2 or later (GETDEL). */
+  url: string;
+  /** Prepended to every key (e.g. "authz:"), so that several deployments can share one Redis. */
+  keyPrefix?: string;
+  logger?: Logger;
+  /** A command without an answer after this long rejects with TtlStoreUnavailableError (default 1000 ms). */
+  commandTimeoutMs?: number;
+  /** How long one connection attempt may take, and how long the first command waits for the first connection (default 1000 ms). */
+  connectTimeoutMs?: number;
+};
+
+/**
+ * INCR, and the ttl when the key has none (it was just created). Atomic: a script runs alone, and keys
+ * do not expire in the middle of it, so a counter can never be left without a ttl.
+ */
+const INCREMENT_SCRIPT = `
+local value = redis.call('INCR', KEYS[1])
+if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return value`;
+
+type ScriptedRedis = Redis & { ttlStoreIncrement(key: string, ttlMs: number): Promise<number> };
+
+/** Error replies that mean the server cannot serve now (loading, failover, read-only replica, busy script). */
+const UNAVAILABLE_REPLY = /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|NOREPLICAS|MISCONF)\b/;
+
+/**
+ * TtlStore over Redis (ioredis). An outage fails fast instead of queueing: no offline queue, one retry
+ * per request, commands time out after commandTimeoutMs, and once the connection has failed every call
+ * rejects at once with TtlStoreUnavailableError until it is back (ioredis reconnects in the background).
+ * Only the first commands after construction wait, at most connectTimeoutMs, for the first connection.
+ *
+ * `take` is GETDEL (single use under any concurrency), `setIfAbsent` is SET NX PX, `increment` is a Lua
+ * script (INCR, plus PEXPIRE when the key is new). Error replies about the data itself (e.g. incrementing a
+ * non-integer) reject with Redis's ReplyError, not as unavailable.
+ */
+export class RedisTtlStore implements TtlStore {
+  private readonly client: ScriptedRedis;
+  private readonly logger: Logger;
+  private readonly connectTimeoutMs: number;
+  /** The connection's failure since it was last ready; undefined while healthy. */
+  private failure: Error | undefined;
+  private everReady = false;
+  private firstReady: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: RedisTtlStoreOptions) {
+    this.logger = (options.logger ?? silentLogger).child({ component: 'redis-ttl-store' });
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 1000;
+    const client = new Redis(options.url, {
+      keyPrefix: options.keyPrefix ?? '',
+      commandTimeout: options.commandTimeoutMs ?? 1000,
+      connectTimeout: this.connectTimeoutMs,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      // A command whose connection dropped is not sent again after the reconnect: its caller was already told it failed.
+      autoResendUnfulfilledCommands: false,
+      retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+      // How long a dropped socket may take to close gracefully before it is destroyed (ioredis: 2 s, which
+      // keeps a process that is shutting down during an outage alive that much longer).
+      disconnectTimeout: 200,
+    });
+    client.defineCommand('ttlStoreIncrement', { numberOfKeys: 1, lua: INCREMENT_SCRIPT });
+    this.client = client as ScriptedRedis;
+
+    client.on('ready', () => {
+      if (this.failure !== undefined) this.logger.info({}, 'Redis connection restored');
+      this.failure = undefined;
+      this.everReady = true;
+    });
+    // Without a listener ioredis prints every error to the console; log the first of an outage as a warning.
+    client.on('error', (error: Error) => this.markFailed(error));
+    client.on('close', () => {
+      if (this.closing === undefined) this.markFailed(new Error('connection closed'));
+    });
+  }
+
+  get(key: string): Promise<string | null> {
+    return this.run(() => this.client.get(key));
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    assertTtlMs(ttlMs);
+    await this.run(() => this.client.set(key, value, 'PX', ttlMs));
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    assertTtlMs(ttlMs);
+    return (await this.run(() => this.client.set(key, value, 'PX', ttlMs, 'NX'))) === 'OK';
+  }
+
+  take(key: string): Promise<string | null> {
+    return this.run(() => this.client.getdel(key));
+  }
+
+  async increment(key: string, ttlMs: number): Promise<number> {
+    assertTtlMs(ttlMs);
+    return this.run(() => this.client.ttlStoreIncrement(key, ttlMs));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.run(() => this.client.del(key));
+  }
+
+  async ping(): Promise<void> {
+    await this.run(() => this.client.ping());
+  }
+
+  /** QUIT (or drops the socket when not connected) and stops reconnecting. Idempotent; afterwards every call rejects with TtlStoreUnavailableError. */
+  async close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.client.status === 'ready') {
+        try {
+          await this.client.quit();
+          return;
+        } catch {
+          // fall through: drop the socket
+        }
+      }
+      this.client.disconnect();
+    })();
+    await this.closing;
+  }
+
+  private markFailed(error: Error): void {
+    const first = this.failure === undefined;
+    // A socket error is followed by 'close': keep the more telling first reason.
+    if (first || error.message !== 'connection closed') this.failure = error;
+    const fields = { err: { message: error.message, code: (error as { code?: unknown }).code } };
+    if (first) this.logger.warn(fields, 'Redis connection failed; calls fail until it is back');
+    else this.logger.debug(fields, 'Redis connection still failing');
+  }
+
+  private async run<T>(command: () => Promise<T>): Promise<T> {
+    await this.connected();
+    try {
+      return await command();
+    } catch (error) {
+      throw toTtlStoreError(error);
+    }
+  }
+
+  private async connected(): Promise<void> {
+    if (this.closing !== undefined) throw new TtlStoreUnavailableError('the Redis TTL store is closed');
+    if (this.client.status === 'ready') return;
+    if (this.everReady || this.failure !== undefined) {
+      throw new TtlStoreUnavailableError(`Redis unavailable: ${this.failure?.message ?? `connection ${this.client.status}`}`, { cause: this.failure });
+    }
+    this.firstReady ??= this.firstConnection();
+    await this.firstReady;
+  }
+
+  /**
+   * The first connection is still being made: wait for it, at most connectTimeoutMs (one wait shared by all
+   * callers). Once that wait is over, a store that is still not connected fails fast like in an outage.
+   */
+  private firstConnection(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error): void => {
+        clearTimeout(timer);
+        this.client.off('ready', onReady);
+        this.client.off('error', onError);
+        this.client.off('end', onEnd);
+        if (error === undefined) resolve();
+        else reject(new TtlStoreUnavailableError(`Redis unavailable: ${error.message}`, { cause: error }));
+      };
+      const onReady = (): void => settle();
+      const onError = (error: Error): void => settle(error);
+      const onEnd = (): void => settle(new Error('connection ended'));
+      const timer = setTimeout(() => settle(new Error(`not connected within ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
+      this.client.once('ready', onReady);
+      this.client.once('error', onError);
+      this.client.once('end', onEnd);
+    });
+  }
+}
+
+/** ioredis's connection, timeout and retry errors, and the transient error replies → TtlStoreUnavailableError; other error replies unchanged. */
+function toTtlStoreError(error: unknown): unknown {
+  if (error instanceof TtlStoreUnavailableError) return error;
+  const { name, message } = error instanceof Error ? error : { name: undefined, message: String(error) };
+  if (name === 'ReplyError' && !UNAVAILABLE_REPLY.test(message)) return error;
+  return new TtlStoreUnavailableError(`Redis unavailable: ${message}`, { cause: error });
+}

@@ -1,0 +1,8 @@
+import { z } from 'zod';
+
+/** `sha256:` + base64url(SHA-256(value)): how a secret value is referred to in events and storage keys. */
+export const sha256Hash = z.string().regex(/^sha256:[A-Za-z0-9_-]{43}$/, 'expected sha256:<base64url digest>');
+
+/** The grant types the suite knows (RFC 6749 §4). */
+export const grantType = z.enum(['authorization_code', 'refresh_token', 'client_credentials', 'password']);
+export type GrantType = z.infer<typeof grantType>;

@@ -1,0 +1,37 @@
+import type { z } from 'zod';
+import { accessTokenIssuedV1 } from './access-token-issued.event';
+import { signingKeyPublishedV1 } from './signing-key-published.event';
+
+/**
+ * The one registry of event types: the closed union is derived from it, so a `switch` over
+ * `DomainEvent['type']` that forgets a type fails to compile (see `assertNever`).
+ * Adding an event: one file in this folder, one line here. A breaking change is a new `.vN` entry
+ * plus an upcaster; a published type is never edited or removed.
+ */
+export const EVENT_DEFINITIONS = {
+  [accessTokenIssuedV1.type]: accessTokenIssuedV1,
+  [signingKeyPublishedV1.type]: signingKeyPublishedV1,
+} as const;
+
+export type EventType = keyof typeof EVENT_DEFINITIONS;
+
+/** The closed, discriminated union of every event's type and payload. */
+export type DomainEvent = {
+  [T in EventType]: { type: T; subject: string; data: z.infer<(typeof EVENT_DEFINITIONS)[T]['data']> };
+}[EventType];
+
+export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;
+
+export const EVENT_TYPES = Object.keys(EVENT_DEFINITIONS) as EventType[];
+
+export function isEventType(value: string): value is EventType {
+  return Object.prototype.hasOwnProperty.call(EVENT_DEFINITIONS, value);
+}
+
+export function topicOf(type: EventType) {
+  return EVENT_DEFINITIONS[type].topic;
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`unhandled case: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,6 @@
+export * from './topics';
+export * from './envelope';
+export * from './events/common';
+export * from './events/registry';
+export * from './events/access-token-issued.event';
+export * from './events/signing-key-published.event';

@@ -1,0 +1,16 @@
+/**
+ * Every Kafka topic the suite uses, in one place. Events of one aggregate share a topic and are keyed
+ * by their subject, so one grant's (or one key's) events stay in order on one partition.
+ */
+export const Topics = {
+  /** Token and grant events: issuance, rotation, revocation. Key: the grant id. */
+  tokens: 'oauth.tokens',
+  /** Signing key lifecycle: public keys only. Key: the kid. */
+  keys: 'oauth.keys',
+  /** Messages a consumer could not process after its retries, with the reason in the headers. */
+  deadLetter: 'oauth.dead-letter',
+} as const;
+
+export type TopicName = (typeof Topics)[keyof typeof Topics];
+
+export const ALL_TOPICS: readonly TopicName[] = Object.values(Topics);

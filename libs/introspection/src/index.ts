@@ -1,0 +1,3 @@
+export * from './introspection.module';
+export * from './introspection.service';
+export * from './key-ring.service';

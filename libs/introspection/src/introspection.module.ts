@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { IntrospectionController } from './introspection.controller';
+import { IntrospectionService } from './introspection.service';
+import { KeyRingService } from './key-ring.service';
+
+/** The introspection service's feature: /introspect and /verify. Needs the event subscriber and the client registry. */
+@Module({
+  controllers: [IntrospectionController],
+  providers: [KeyRingService, IntrospectionService],
+})
+export class IntrospectionModule {}

@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+
+/** The JWT access token profile (RFC 9068): header `typ` and the claims it requires. */
+export const ACCESS_TOKEN_JWT_TYPE = 'at+jwt';
+
+/** RFC 9068 §2.2 claims; `scope` per §2.2.3 (space-delimited, as RFC 8693 §4.2). */
+export type AccessTokenClaims = {
+  iss: string;
+  exp: number;
+  aud: string | string[];
+  sub: string;
+  client_id: string;
+  iat: number;
+  jti: string;
+  scope: string;
+};
+
+/** A random identifier with 128 bits of entropy, base64url (jti, grant ids). */
+export function randomIdentifier(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export function buildAccessTokenClaims(input: {
+  issuer: string;
+  clientId: string;
+  subject: string;
+  audience: readonly string[];
+  scope: string;
+  issuedAt: number;
+  ttlSeconds: number;
+  jti: string;
+}): AccessTokenClaims {
+  return {
+    iss: input.issuer,
+    exp: input.issuedAt + input.ttlSeconds,
+    // RFC 7519 §4.1.3: a single audience may be a string.
+    aud: input.audience.length === 1 ? input.audience[0]! : [...input.audience],
+    sub: input.subject,
+    client_id: input.clientId,
+    iat: input.issuedAt,
+    jti: input.jti,
+    scope: input.scope,
+  };
+}
+
+/** The introspection answer for an active token (RFC 7662 §2.2). */
+export type ActiveIntrospection = AccessTokenClaims & { active: true; token_type: 'Bearer' };
+export type IntrospectionResponse = ActiveIntrospection | { active: false };
+
+export const INACTIVE: { active: false } = Object.freeze({ active: false });
+
+export function activeIntrospection(claims: AccessTokenClaims): ActiveIntrospection {
+  return {
+    active: true,
+    scope: claims.scope,
+    client_id: claims.client_id,
+    sub: claims.sub,
+    aud: claims.aud,
+    iss: claims.iss,
+    exp: claims.exp,
+    iat: claims.iat,
+    jti: claims.jti,
+    token_type: 'Bearer',
+  };
+}
+

@@ -1,0 +1,78 @@
+/**
+ * RFC 6749 §5.2 error responses as classes (after node-oidc-provider lib/helpers/errors.js and fosite errors.go).
+ * One exception filter renders `{ error, error_description }` with the class's status and headers.
+ * `error_description` is for the developer of the client: never a secret, never a stack.
+ */
+export abstract class OAuthError extends Error {
+  abstract readonly error: string;
+  readonly status: number = 400;
+  readonly headers: Readonly<Record<string, string>> = {};
+
+  constructor(readonly description: string) {
+    super(description);
+  }
+
+  toBody(): { error: string; error_description: string } {
+    return { error: this.error, error_description: this.description };
+  }
+}
+
+/** RFC 6749 §5.2: missing, repeated or malformed parameter, or more than one client authentication method. */
+export class InvalidRequest extends OAuthError {
+  readonly error = 'invalid_request';
+}
+
+/**
+ * RFC 6749 §5.2: client authentication failed. 401 with `WWW-Authenticate` when the client used the
+ * Authorization header (the scheme it used); 400 otherwise, since HTTP requires the header on a 401.
+ */
+export class InvalidClient extends OAuthError {
+  readonly error = 'invalid_client';
+  override readonly status: number;
+  override readonly headers: Readonly<Record<string, string>>;
+
+  constructor(description: string, options: { usedAuthorizationHeader: boolean; realm?: string }) {
+    super(description);
+    this.status = options.usedAuthorizationHeader ? 401 : 400;
+    this.headers = options.usedAuthorizationHeader
+      ? { 'www-authenticate': `Basic realm="${options.realm ?? 'token'}", error="invalid_client"` }
+      : {};
+  }
+}
+
+/** RFC 6749 §5.2: the grant (code, refresh token, credentials) is invalid, expired, revoked or not the client's. */
+export class InvalidGrant extends OAuthError {
+  readonly error = 'invalid_grant';
+}
+
+/** RFC 6749 §5.2: the client is not registered for this grant type. */
+export class UnauthorizedClient extends OAuthError {
+  readonly error = 'unauthorized_client';
+}
+
+/** RFC 6749 §5.2: the server does not support this grant type. */
+export class UnsupportedGrantType extends OAuthError {
+  readonly error = 'unsupported_grant_type';
+}
+
+/** RFC 6749 §5.2: the scope is invalid, unknown, malformed, or beyond what the client may have. */
+export class InvalidScope extends OAuthError {
+  readonly error = 'invalid_scope';
+}
+
+/** RFC 6749 §4.1.2.1: a dependency is down; the client may retry later. HTTP 503. */
+export class TemporarilyUnavailable extends OAuthError {
+  readonly error = 'temporarily_unavailable';
+  override readonly status = 503;
+  override readonly headers = { 'retry-after': '1' };
+}
+
+/** RFC 6749 §4.1.2.1: an unexpected condition. The description is always generic; details go to the log. */
+export class ServerError extends OAuthError {
+  readonly error = 'server_error';
+  override readonly status = 500;
+
+  constructor() {
+    super('The server encountered an unexpected condition.');
+  }
+}

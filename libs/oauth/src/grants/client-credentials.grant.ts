@@ -1,0 +1,23 @@
+import { resolveRequestedScope } from '../scope';
+import type { GrantHandler } from './grant-handler';
+
+/**
+ * Client credentials grant (RFC 6749 §4.4). Confidential clients only (§4.4: "MUST only be used by
+ * confidential clients"); no refresh token (§4.4.3: "A refresh token SHOULD NOT be included").
+ */
+export const clientCredentialsGrant: GrantHandler = {
+  grantType: 'client_credentials',
+  parameters: ['scope'],
+  allowsPublicClients: false,
+  async handle({ parameters, client, issuer }) {
+    const scopes = resolveRequestedScope(parameters.get('scope'), client.scope, client.defaultScope);
+    const issued = await issuer.issueAccessToken({
+      client,
+      grantType: 'client_credentials',
+      subject: client.clientId,
+      scopes,
+      audience: client.audience,
+    });
+    return { access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope };
+  },
+};

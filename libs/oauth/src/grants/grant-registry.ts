@@ -1,0 +1,15 @@
+import type { GrantType } from '@authz/contracts';
+import { clientCredentialsGrant } from './client-credentials.grant';
+import type { GrantHandler } from './grant-handler';
+
+/**
+ * Every grant the token endpoint serves. Adding a grant: one file in this folder, one line here.
+ * A grant type the suite knows but does not serve yet is absent, and answers unsupported_grant_type.
+ */
+export const GRANT_HANDLERS: Partial<Record<GrantType, GrantHandler>> = {
+  client_credentials: clientCredentialsGrant,
+};
+
+export function supportedGrantTypes(): GrantType[] {
+  return Object.keys(GRANT_HANDLERS) as GrantType[];
+}

@@ -1,0 +1,39 @@
+import { authorizationServerMetadata } from './metadata';
+
+describe('authorizationServerMetadata (RFC 8414 §2)', () => {
+  it('describes what the suite serves', () => {
+    expect(authorizationServerMetadata('https://auth.example.org')).toStrictEqual({
+      issuer: 'https://auth.example.org',
+      token_endpoint: 'https://auth.example.org/token',
+      jwks_uri: 'https://auth.example.org/jwks',
+      introspection_endpoint: 'https://auth.example.org/introspect',
+      response_types_supported: [],
+      grant_types_supported: ['client_credentials'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    });
+  });
+
+  it('keeps the issuer exactly as configured (RFC 8414 §3.3) and builds endpoints without a double slash', () => {
+    expect(authorizationServerMetadata('https://example.org/tenant-a/')).toStrictEqual({
+      issuer: 'https://example.org/tenant-a/',
+      token_endpoint: 'https://example.org/tenant-a/token',
+      jwks_uri: 'https://example.org/tenant-a/jwks',
+      introspection_endpoint: 'https://example.org/tenant-a/introspect',
+      response_types_supported: [],
+      grant_types_supported: ['client_credentials'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    });
+  });
+
+  it('returns fresh arrays, so a caller cannot change the next answer', () => {
+    const first = authorizationServerMetadata('https://auth.example.org');
+    first.grant_types_supported.push('password');
+    first.token_endpoint_auth_methods_supported.pop();
+
+    const second = authorizationServerMetadata('https://auth.example.org');
+    expect(second.grant_types_supported).toEqual(['client_credentials']);
+    expect(second.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post']);
+  });
+});

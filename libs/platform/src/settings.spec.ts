@@ -1,0 +1,195 @@
+import { hostname } from 'node:os';
+import { DEFAULT_PORTS, loadSettings, SERVICE_NAMES, SettingsError, unsafeDefaults } from './settings';
+
+const INSTANCE_ID = new RegExp(`^${hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-${process.pid}-[0-9a-f]{6}$`);
+
+function settingsError(action: () => unknown): { type: unknown; message: string } {
+  try {
+    action();
+  } catch (error) {
+    if (!(error instanceof Error)) throw error;
+    return { type: error.constructor, message: error.message };
+  }
+  throw new Error('expected a SettingsError');
+}
+
+const HARDENED_ENV = {
+  ISSUER: 'https://auth.example.org',
+  KEY_ENCRYPTION_KEY: 'ZGV2ZWxvcG1lbnQtb25seS1rZXktZW5jcnlwdGlvbiE',
+  LDAP_BIND_PASSWORD: 'a-real-password',
+};
+
+describe('loadSettings', () => {
+  it('gives every default for an empty environment', () => {
+    expect(loadSettings('token', {})).toStrictEqual({
+      MODE: 'distributed',
+      HOST: '0.0.0.0',
+      PORT: 8082,
+      ISSUER: 'http://localhost:8080',
+      ACCESS_TOKEN_TTL: 300,
+      CLIENTS_FILE: 'deploy/seed/clients.json',
+      INSTANCE_ID: expect.stringMatching(INSTANCE_ID),
+      LOG_LEVEL: 'info',
+      KAFKA_BROKERS: ['127.0.0.1:9092'],
+      KAFKA_CLIENT_ID: 'authz-token',
+      KAFKA_TOPIC_PREFIX: '',
+      KAFKA_TOPIC_PARTITIONS: 3,
+      KAFKA_REPLICATION_FACTOR: 1,
+      KAFKA_LINGER_MS: 2,
+      KAFKA_MAX_BATCH: 500,
+      KAFKA_PUBLISH_TIMEOUT_MS: 5000,
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
+      DATABASE_POOL_MAX: 10,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_KEY_PREFIX: 'authz:',
+      LDAP_URL: 'ldap://127.0.0.1:3389',
+      LDAP_BIND_DN: 'cn=authz-service,ou=services,dc=example,dc=org',
+      LDAP_BIND_PASSWORD: 'authz-service-password',
+      LDAP_BASE_DN: 'ou=people,dc=example,dc=org',
+      LDAP_USER_FILTER: '(&(objectClass=inetOrgPerson)(uid={username}))',
+      INTROSPECTION_URL: 'http://localhost:8083/verify',
+      RESOURCE_AUDIENCE: 'https://api.example.org',
+      USERS_LDIF: 'deploy/seed/users.ldif',
+      SERVICE: 'token',
+    });
+  });
+
+  it.each([
+    ['suite', 8080],
+    ['authorize', 8081],
+    ['token', 8082],
+    ['introspection', 8083],
+    ['identity', 8084],
+    ['revocation', 8085],
+    ['demo-api', 8090],
+  ] as const)('listens by default on the port of the %s service (%i) and names its Kafka client after it', (service, port) => {
+    const settings = loadSettings(service, {});
+
+    expect(settings.SERVICE).toBe(service);
+    expect(settings.PORT).toBe(port);
+    expect(settings.KAFKA_CLIENT_ID).toBe(`authz-${service}`);
+  });
+
+  it('has a default port for every service, each a different one', () => {
+    expect(Object.keys(DEFAULT_PORTS).sort()).toEqual([...SERVICE_NAMES].sort());
+    expect(new Set(Object.values(DEFAULT_PORTS)).size).toBe(SERVICE_NAMES.length);
+  });
+
+  it('reads values from the environment, coercing numbers', () => {
+    const settings = loadSettings('suite', {
+      MODE: 'embedded',
+      PORT: '9000',
+      ACCESS_TOKEN_TTL: '600',
+      KAFKA_CLIENT_ID: 'custom-client',
+      KAFKA_TOPIC_PREFIX: 'staging.',
+      INSTANCE_ID: 'pod-1',
+      LOG_LEVEL: 'debug',
+    });
+
+    expect(settings).toMatchObject({
+      MODE: 'embedded',
+      PORT: 9000,
+      ACCESS_TOKEN_TTL: 600,
+      KAFKA_CLIENT_ID: 'custom-client',
+      KAFKA_TOPIC_PREFIX: 'staging.',
+      INSTANCE_ID: 'pod-1',
+      LOG_LEVEL: 'debug',
+    });
+  });
+
+  it('treats an empty variable as unset, and lets overrides win over the environment', () => {
+    expect(loadSettings('token', { PORT: '', ISSUER: '' }).PORT).toBe(8082);
+    expect(loadSettings('token', { PORT: '', ISSUER: '' }).ISSUER).toBe('http://localhost:8080');
+    expect(loadSettings('token', { PORT: '9000' }, { PORT: '9100' }).PORT).toBe(9100);
+    expect(loadSettings('token', { PORT: '9000' }, { PORT: '' }).PORT).toBe(8082);
+  });
+
+  it('accepts port 0 (any free port) and the bounds of each range', () => {
+    expect(loadSettings('token', { PORT: '0', ACCESS_TOKEN_TTL: '30' })).toMatchObject({ PORT: 0, ACCESS_TOKEN_TTL: 30 });
+    expect(loadSettings('token', { PORT: '65535', ACCESS_TOKEN_TTL: '86400' })).toMatchObject({ PORT: 65535, ACCESS_TOKEN_TTL: 86400 });
+  });
+
+  describe('KAFKA_BROKERS', () => {
+    it.each([
+      ['one broker', 'kafka-0:9092', ['kafka-0:9092']],
+      ['a comma-separated list', 'kafka-0:9092,kafka-1:9092,kafka-2:9092', ['kafka-0:9092', 'kafka-1:9092', 'kafka-2:9092']],
+      ['spaces and empty items', ' kafka-0:9092 , kafka-1:9092,, ,kafka-2:9092, ', ['kafka-0:9092', 'kafka-1:9092', 'kafka-2:9092']],
+    ])('reads %s', (_case, value, brokers) => {
+      expect(loadSettings('token', { KAFKA_BROKERS: value }).KAFKA_BROKERS).toEqual(brokers);
+    });
+  });
+
+  describe('invalid values', () => {
+    it.each([
+      ['PORT', 'http', 'PORT: Expected number, received nan'],
+      ['PORT', '70000', 'PORT: Number must be less than or equal to 65535'],
+      ['PORT', '-1', 'PORT: Number must be greater than or equal to 0'],
+      ['PORT', '80.5', 'PORT: Expected integer, received float'],
+      ['MODE', 'cloud', "MODE: Invalid enum value. Expected 'distributed' | 'embedded', received 'cloud'"],
+      ['ISSUER', 'auth.example.org', 'ISSUER: Invalid url; ISSUER: the issuer must be an https URL (http only for local development)'],
+      ['ACCESS_TOKEN_TTL', '10', 'ACCESS_TOKEN_TTL: Number must be greater than or equal to 30'],
+      ['ACCESS_TOKEN_TTL', '86401', 'ACCESS_TOKEN_TTL: Number must be less than or equal to 86400'],
+      ['KEY_ENCRYPTION_KEY', 'too-short', 'KEY_ENCRYPTION_KEY: expected base64url of 32 bytes'],
+      ['KEY_ENCRYPTION_KEY', 'ZGV2ZWxvcG1lbnQtb25seS1rZXktZW5jcnlwdGlvbiE=', 'KEY_ENCRYPTION_KEY: expected base64url of 32 bytes'],
+      ['LOG_LEVEL', 'verbose', "LOG_LEVEL: Invalid enum value. Expected 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent', received 'verbose'"],
+      ['KAFKA_TOPIC_PREFIX', 'staging/', 'KAFKA_TOPIC_PREFIX: Invalid'],
+      ['KAFKA_TOPIC_PARTITIONS', '0', 'KAFKA_TOPIC_PARTITIONS: Number must be greater than or equal to 1'],
+      ['DATABASE_POOL_MAX', '201', 'DATABASE_POOL_MAX: Number must be less than or equal to 200'],
+      ['INTROSPECTION_URL', 'localhost 8083/verify', 'INTROSPECTION_URL: Invalid url'],
+      ['ISSUER', 'https://auth.example.org/?tenant=a', 'ISSUER: the issuer must have no query or fragment (RFC 8414 §2)'],
+      ['ISSUER', 'https://auth.example.org/#frag', 'ISSUER: the issuer must have no query or fragment (RFC 8414 §2)'],
+      ['ISSUER', 'ftp://auth.example.org', 'ISSUER: the issuer must be an https URL (http only for local development)'],
+      ['KAFKA_BROKERS', ' , ', 'KAFKA_BROKERS: expected at least one value'],
+    ])('refuses %s=%j with a SettingsError naming the key', (key, value, issue) => {
+      expect(settingsError(() => loadSettings('token', { [key]: value }))).toEqual({ type: SettingsError, message: `invalid settings: ${issue}` });
+    });
+
+    it('lists every invalid key at once', () => {
+      expect(settingsError(() => loadSettings('token', { PORT: '70000', MODE: 'cloud', ACCESS_TOKEN_TTL: '1' }))).toEqual({
+        type: SettingsError,
+        message:
+          "invalid settings: MODE: Invalid enum value. Expected 'distributed' | 'embedded', received 'cloud'; PORT: Number must be less than or equal to 65535; ACCESS_TOKEN_TTL: Number must be greater than or equal to 30",
+      });
+    });
+
+    it('is named SettingsError', () => {
+      expect(new SettingsError('x').name).toBe('SettingsError');
+    });
+  });
+});
+
+describe('unsafeDefaults', () => {
+  it('warns about every development default of the distributed mode', () => {
+    expect(unsafeDefaults(loadSettings('token', {}), {})).toEqual([
+      'KEY_ENCRYPTION_KEY is not set: signing keys are encrypted with a development key. Set it in production.',
+      'ISSUER is not set: using http://localhost:8080. Set it to the public https URL of the suite.',
+      'LDAP_BIND_PASSWORD is the development default.',
+    ]);
+  });
+
+  it('warns only about the issuer in the embedded mode', () => {
+    expect(unsafeDefaults(loadSettings('suite', { MODE: 'embedded' }), { MODE: 'embedded' })).toEqual([
+      'ISSUER is not set: using http://localhost:8080. Set it to the public https URL of the suite.',
+    ]);
+  });
+
+  it('is silent when every unsafe default is replaced', () => {
+    expect(unsafeDefaults(loadSettings('token', HARDENED_ENV), HARDENED_ENV)).toEqual([]);
+  });
+
+  it.each(['http://auth.example.org', 'http://localhost.example.org', 'http://127.0.0.1.nip.io:8080'])(
+    'warns that the issuer %s is not https (RFC 8414 §2)',
+    (issuer) => {
+      const env = { ...HARDENED_ENV, ISSUER: issuer };
+      expect(unsafeDefaults(loadSettings('token', env), env)).toEqual(['ISSUER is not https: RFC 8414 §2 requires an https issuer.']);
+    },
+  );
+
+  it.each(['http://localhost', 'http://localhost:8080', 'http://127.0.0.1/', 'http://127.0.0.1:8080/tenant', 'https://auth.example.org/tenant'])(
+    'accepts the issuer %s',
+    (issuer) => {
+      const env = { ...HARDENED_ENV, ISSUER: issuer };
+      expect(unsafeDefaults(loadSettings('token', env), env)).toEqual([]);
+    },
+  );
+});

@@ -1,0 +1,118 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+/** The services, each a separate process in the distributed mode; `suite` runs them all in one. */
+export const SERVICE_NAMES = ['authorize', 'token', 'introspection', 'identity', 'revocation', 'suite', 'demo-api'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** Default port of each service (the README's table). */
+export const DEFAULT_PORTS: Record<ServiceName, number> = {
+  suite: 8080,
+  authorize: 8081,
+  token: 8082,
+  introspection: 8083,
+  identity: 8084,
+  revocation: 8085,
+  'demo-api': 8090,
+};
+
+const csv = z
+  .string()
+  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
+  .refine((items) => items.length > 0, 'expected at least one value');
+const int = (min: number, max: number) =>
+  z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), z.coerce.number().int().min(min).max(max));
+
+/**
+ * Every setting, read from the environment and validated at startup. Each one is documented here and
+ * in the README's settings table; an unsafe default is announced by a warning at startup.
+ */
+export const settingsSchema = z.object({
+  /** `distributed`: Kafka, PostgreSQL, Redis, LDAP. `embedded`: in-process bus, PGlite, in-memory TTL store, LDIF users. */
+  MODE: z.enum(['distributed', 'embedded']).default('distributed'),
+  HOST: z.string().default('0.0.0.0'),
+  /** Listening port; defaults to the service's port (DEFAULT_PORTS). */
+  PORT: int(0, 65535).optional(),
+  /** The issuer identifier (RFC 8414 §2): the public https URL of the suite, as the ingress exposes it. */
+  ISSUER: z
+    .string()
+    .url()
+    // RFC 8414 §2: "a URL that uses the "https" scheme and has no query or fragment components".
+    .refine((value) => !value.includes('?') && !value.includes('#'), 'the issuer must have no query or fragment (RFC 8414 §2)')
+    .refine((value) => /^https?:\/\//.test(value), 'the issuer must be an https URL (http only for local development)')
+    .default('http://localhost:8080'),
+  /** Lifetime of access tokens in seconds (a client's registration may override it). */
+  ACCESS_TOKEN_TTL: int(30, 86_400).default(300),
+  /** base64url of 32 random bytes: encrypts the signing keys at rest (AES-256-GCM). */
+  KEY_ENCRYPTION_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected base64url of 32 bytes').optional(),
+  /** JSON file with the registered clients (deploy/seed/clients.json). */
+  CLIENTS_FILE: z.string().default('deploy/seed/clients.json'),
+  /** An id unique to this process (broadcast consumer groups, logs). */
+  INSTANCE_ID: z.string().default(() => `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  KAFKA_BROKERS: csv.default('127.0.0.1:9092'),
+  KAFKA_CLIENT_ID: z.string().optional(),
+  /** Prefixed to every topic and consumer group id (one cluster shared by several environments). */
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/).default(''),
+  KAFKA_TOPIC_PARTITIONS: int(1, 1000).default(3),
+  KAFKA_REPLICATION_FACTOR: int(1, 10).default(1),
+  /** How long the producer accumulates events before one sendBatch, in ms. */
+  KAFKA_LINGER_MS: int(0, 1000).default(2),
+  KAFKA_MAX_BATCH: int(1, 10_000).default(500),
+  /** A publish not acknowledged within this time fails (the request answers 503 temporarily_unavailable). */
+  KAFKA_PUBLISH_TIMEOUT_MS: int(100, 60_000).default(5000),
+
+  DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/test'),
+  DATABASE_POOL_MAX: int(1, 200).default(10),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  REDIS_KEY_PREFIX: z.string().default('authz:'),
+
+  LDAP_URL: z.string().default('ldap://127.0.0.1:3389'),
+  LDAP_BIND_DN: z.string().default('cn=authz-service,ou=services,dc=example,dc=org'),
+  LDAP_BIND_PASSWORD: z.string().default('authz-service-password'),
+  LDAP_BASE_DN: z.string().default('ou=people,dc=example,dc=org'),
+  /** `{username}` is replaced by the RFC 4515-escaped username. */
+  LDAP_USER_FILTER: z.string().default('(&(objectClass=inetOrgPerson)(uid={username}))'),
+  /** demo-api: where it verifies bearer tokens (the introspection service's internal /verify). */
+  INTROSPECTION_URL: z.string().url().default('http://localhost:8083/verify'),
+  /** demo-api: its own identifier, which must be in a token's `aud` (RFC 9068 §4). */
+  RESOURCE_AUDIENCE: z.string().default('https://api.example.org'),
+  /** LDIF file of users for the embedded mode. */
+  USERS_LDIF: z.string().default('deploy/seed/users.ldif'),
+});
+
+export type Settings = z.infer<typeof settingsSchema> & { SERVICE: ServiceName; PORT: number; KAFKA_CLIENT_ID: string };
+
+export class SettingsError extends Error {
+  override readonly name = 'SettingsError';
+}
+
+export function loadSettings(service: ServiceName, env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<string, string>> = {}): Settings {
+  const source = { ...env, ...overrides };
+  const parsed = settingsSchema.safeParse(Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== '')));
+  if (!parsed.success) {
+    throw new SettingsError(`invalid settings: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  }
+  return {
+    ...parsed.data,
+    SERVICE: service,
+    PORT: parsed.data.PORT ?? DEFAULT_PORTS[service],
+    KAFKA_CLIENT_ID: parsed.data.KAFKA_CLIENT_ID ?? `authz-${service}`,
+  };
+}
+
+/** Settings whose default is fine for a laptop and wrong for production (node-oidc-provider's mustChange). */
+export function unsafeDefaults(settings: Settings, env: NodeJS.ProcessEnv = process.env): string[] {
+  const warnings: string[] = [];
+  if (settings.MODE === 'distributed' && !settings.KEY_ENCRYPTION_KEY) {
+    warnings.push('KEY_ENCRYPTION_KEY is not set: signing keys are encrypted with a development key. Set it in production.');
+  }
+  if (!env.ISSUER) warnings.push(`ISSUER is not set: using ${settings.ISSUER}. Set it to the public https URL of the suite.`);
+  if (!settings.ISSUER.startsWith('https://') && !/^http:\/\/(localhost|127\.0\.0\.1)(:|\/|$)/.test(settings.ISSUER)) {
+    warnings.push('ISSUER is not https: RFC 8414 §2 requires an https issuer.');
+  }
+  if (settings.MODE === 'distributed' && !env.LDAP_BIND_PASSWORD) warnings.push('LDAP_BIND_PASSWORD is the development default.');
+  return warnings;
+}

@@ -1,0 +1,22 @@
+/**
+ * Short-lived values: authorization codes, counters, locks, jti replay markers (Redis, or an in-memory
+ * twin in the all-in-one mode). Keys must never contain a secret value: use its hash.
+ * An unreachable store rejects with TtlStoreUnavailableError.
+ */
+export interface TtlStore {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** Sets the key only if it does not exist; true when this call set it. */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Returns the value and deletes the key atomically (single-use values). */
+  take(key: string): Promise<string | null>;
+  /** Increments a counter, creating it with the ttl when it does not exist; returns the new value. */
+  increment(key: string, ttlMs: number): Promise<number>;
+  delete(key: string): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class TtlStoreUnavailableError extends Error {
+  override readonly name = 'TtlStoreUnavailableError';
+}

@@ -1,0 +1,6 @@
+export * from './projection';
+export * from './access-tokens.projection';
+export * from './registry';
+export * from './projector';
+export * from './rebuild';
+export * from './projections.module';

@@ -1,0 +1,79 @@
+import type { ConsumedEvent, EventSubscriber, Logger, SqlDatabase, SqlExecutor, Subscription } from '@authz/ports';
+import type { Projection } from './projection';
+
+type Position = { topic: string; partition: number; offset: bigint };
+
+/**
+ * Applies events to a projection's tables: one transaction per batch holding the rows and the
+ * projection's position, so a batch delivered again after a crash (the Kafka commit comes after the
+ * database commit) is recognised by its offsets and skipped.
+ */
+export class Projector {
+  constructor(
+    private readonly projection: Projection,
+    private readonly db: SqlDatabase,
+    private readonly logger: Logger,
+    /** Schema holding the tables (a rebuild writes into a fresh one). */
+    private readonly schema = 'public',
+  ) {}
+
+  async applyBatch(batch: readonly ConsumedEvent[]): Promise<number> {
+    if (batch.length === 0) return 0;
+    return this.db.transaction(async (tx) => {
+      await tx.query(`SET LOCAL search_path TO ${quoteIdent(this.schema)}`);
+      const positions = await this.positions(tx, batch);
+      const fresh = batch.filter((event) => BigInt(event.offset) > (positions.get(key(event)) ?? -1n));
+      const relevant = fresh.map((event) => event.envelope).filter((envelope) => this.projection.handles.includes(envelope.type));
+      for (const statement of this.projection.apply(relevant)) await tx.query(statement.text, statement.values);
+      await this.savePositions(tx, fresh);
+      return relevant.length;
+    });
+  }
+
+  /** Subscribes as the projection's consumer group (the replicas of the projector share the partitions). */
+  async start(subscriber: EventSubscriber, groupId = `projector.${this.projection.name}`): Promise<Subscription> {
+    const subscription = await subscriber.subscribe({
+      groupId,
+      topics: this.projection.topics,
+      fromBeginning: true,
+      handle: async (batch) => {
+        const applied = await this.applyBatch(batch);
+        this.logger.debug({ projection: this.projection.name, events: batch.length, applied }, 'projection batch');
+      },
+    });
+    return subscription;
+  }
+
+  private async positions(tx: SqlExecutor, batch: readonly ConsumedEvent[]): Promise<Map<string, bigint>> {
+    const { rows } = await tx.query<{ topic: string; partition: number; offset: string }>(
+      `SELECT topic, partition, "offset" FROM projection_positions WHERE projection = $1 AND topic = ANY($2::text[])`,
+      [this.projection.name, [...new Set(batch.map((event) => event.topic))]],
+    );
+    return new Map(rows.map((row) => [`${row.topic}/${row.partition}`, BigInt(row.offset)]));
+  }
+
+  private async savePositions(tx: SqlExecutor, events: readonly ConsumedEvent[]): Promise<void> {
+    const latest = new Map<string, Position>();
+    for (const event of events) {
+      const offset = BigInt(event.offset);
+      const current = latest.get(key(event));
+      if (!current || offset > current.offset) latest.set(key(event), { topic: event.topic, partition: event.partition, offset });
+    }
+    for (const position of latest.values()) {
+      await tx.query(
+        `INSERT INTO projection_positions (projection, topic, partition, "offset", updated_at) VALUES ($1, $2, $3, $4, now())
+         ON CONFLICT (projection, topic, partition) DO UPDATE SET "offset" = GREATEST(projection_positions."offset", EXCLUDED."offset"), updated_at = now()`,
+        [this.projection.name, position.topic, position.partition, position.offset.toString()],
+      );
+    }
+  }
+}
+
+function key(event: { topic: string; partition: number }): string {
+  return `${event.topic}/${event.partition}`;
+}
+
+export function quoteIdent(identifier: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(identifier)) throw new Error(`unsafe SQL identifier: ${identifier}`);
+  return `"${identifier}"`;
+}

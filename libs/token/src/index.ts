@@ -1,0 +1,4 @@
+export * from './token.module';
+export * from './signing-keys.service';
+export * from './token-issuer.service';
+export * from './key-encryption';

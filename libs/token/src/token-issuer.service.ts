@@ -1,0 +1,71 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { SignJWT } from 'jose';
+import {
+  ACCESS_TOKEN_JWT_TYPE,
+  type AccessTokenRequest,
+  buildAccessTokenClaims,
+  formatScope,
+  type IssuedAccessToken,
+  randomIdentifier,
+  sha256Hash,
+  type TokenIssuer,
+} from '@authz/oauth';
+import { CLOCK, type Clock, EVENT_PUBLISHER, type EventPublisher } from '@authz/ports';
+import { SETTINGS, type Settings } from '@authz/platform';
+import { SigningKeysService } from './signing-keys.service';
+
+/**
+ * Mints RFC 9068 JWT access tokens: sign (ES256), then record oauth.access_token.issued.v1 and wait for
+ * the log's acknowledgement. Only then does the caller answer: no token exists that the audit log
+ * does not know about. (If the process dies after the acknowledgement and before the response, the log
+ * holds an event for a token nobody received: it over-reports, never under-reports.)
+ */
+@Injectable()
+export class TokenIssuerService implements TokenIssuer {
+  constructor(
+    private readonly keys: SigningKeysService,
+    @Inject(EVENT_PUBLISHER) private readonly publisher: EventPublisher,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(SETTINGS) private readonly settings: Settings,
+  ) {}
+
+  async issueAccessToken(request: AccessTokenRequest, correlationId?: string): Promise<IssuedAccessToken> {
+    const key = this.keys.current();
+    const ttlSeconds = request.client.accessTokenTtl ?? this.settings.ACCESS_TOKEN_TTL;
+    const scope = formatScope(request.scopes);
+    const claims = buildAccessTokenClaims({
+      issuer: this.settings.ISSUER,
+      clientId: request.client.clientId,
+      subject: request.subject,
+      audience: request.audience.length > 0 ? request.audience : [request.client.clientId],
+      scope,
+      issuedAt: Math.floor(this.clock.now().getTime() / 1000),
+      ttlSeconds,
+      jti: randomIdentifier(),
+    });
+    const accessToken = await new SignJWT({ ...claims })
+      .setProtectedHeader({ alg: 'ES256', typ: ACCESS_TOKEN_JWT_TYPE, kid: key.kid })
+      .sign(key.privateKey);
+    const grantId = randomIdentifier();
+    await this.publisher.publish(
+      {
+        type: 'oauth.access_token.issued.v1',
+        subject: grantId,
+        data: {
+          jti: claims.jti,
+          grantId,
+          grantType: request.grantType,
+          clientId: claims.client_id,
+          sub: claims.sub,
+          scope,
+          audience: Array.isArray(claims.aud) ? claims.aud : [claims.aud],
+          issuedAt: claims.iat,
+          expiresAt: claims.exp,
+          tokenHash: sha256Hash(accessToken),
+        },
+      },
+      correlationId ? { correlationId } : {},
+    );
+    return { accessToken, expiresIn: ttlSeconds, scope };
+  }
+}

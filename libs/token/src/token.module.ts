@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { SETTINGS, type Settings } from '@authz/platform';
+import { DEVELOPMENT_KEY_ENCRYPTION_KEY, KeyEncryption } from './key-encryption';
+import { KEY_ENCRYPTION, SigningKeysService } from './signing-keys.service';
+import { TokenController } from './token.controller';
+import { TokenIssuerService } from './token-issuer.service';
+
+/** The token service's feature: /token, metadata, JWKS. Needs the event publisher, SQL (keys) and the client registry. */
+@Module({})
+export class TokenModule {
+  static register(): DynamicModule {
+    return {
+      module: TokenModule,
+      controllers: [TokenController],
+      providers: [
+        {
+          provide: KEY_ENCRYPTION,
+          inject: [SETTINGS],
+          useFactory: (settings: Settings) =>
+            new KeyEncryption(
+              settings.KEY_ENCRYPTION_KEY ?? (settings.MODE === 'embedded' ? randomBytes(32).toString('base64url') : DEVELOPMENT_KEY_ENCRYPTION_KEY),
+            ),
+        },
+        SigningKeysService,
+        TokenIssuerService,
+      ],
+      exports: [SigningKeysService],
+    };
+  }
+}
