@@ -6,15 +6,19 @@ const moduleNameMapper = Object.fromEntries(
   Object.entries(compilerOptions.paths).map(([alias, [target]]) => [`^${alias}$`, `<rootDir>/${target}`]),
 );
 
-const tsJest = ['ts-jest', { tsconfig: { ...compilerOptions, module: 'commonjs', moduleResolution: 'node10', allowJs: true, isolatedModules: true, sourceMap: true }, diagnostics: false }];
+const tsJest = ['ts-jest', { tsconfig: { ...compilerOptions, module: 'commonjs', moduleResolution: 'node10', isolatedModules: true, sourceMap: true }, diagnostics: false }];
+
+if (!`${process.env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`.includes('--experimental-vm-modules')) {
+  throw new Error('run jest through the npm scripts (npm test, npm run test:unit, npm run test:int): it needs NODE_OPTIONS=--experimental-vm-modules');
+}
 
 const common = {
   rootDir: __dirname,
   testEnvironment: 'node',
   moduleNameMapper,
-  // jose 6 is ESM-only: transpile it to CommonJS for jest (Node 24 itself requires it natively).
-  transform: { '^.+\\.[tj]s$': tsJest },
-  transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
+  // Our TypeScript is compiled to CommonJS; ESM-only packages (jose 6) load natively through the VM
+  // modules API, which is why jest must run with --experimental-vm-modules (PGlite needs it too).
+  transform: { '^.+\\.ts$': tsJest },
 };
 
 module.exports = {

@@ -53,7 +53,6 @@ export class PgliteDatabase implements SqlDatabase {
   /** Starts PGlite (a fresh in-memory database takes one to a few seconds: share one per test file and use clone()). */
   static async create(options: PgliteDatabaseOptions = {}): Promise<PgliteDatabase> {
     const started = Date.now();
-    await assertDynamicImport();
     const pglite = await PGlite.create({ ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }), parsers: PG_COMPATIBLE_PARSERS });
     return PgliteDatabase.open(pglite, options, started);
   }
@@ -141,29 +140,9 @@ export class PgliteDatabase implements SqlDatabase {
   }
 }
 
-/**
- * PGlite loads its WASM and Node built-ins with import(). Inside a vm sandbox without module support
- * (jest without --experimental-vm-modules) that import() fails in a promise nobody awaits and the
- * process dies with ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING_FLAG (electric-sql/pglite#224). Probe first,
- * so the caller gets an error that says what to do.
- */
-let dynamicImportProbe: Promise<void> | undefined;
-function assertDynamicImport(): Promise<void> {
-  // A Function body is not rewritten by TypeScript or ts-jest (they turn import() in modules into require()).
-  const probe = new Function('return import("node:path")') as () => Promise<unknown>;
-  dynamicImportProbe ??= Promise.resolve()
-    .then(probe)
-    .then(
-      () => undefined,
-      (error: unknown) => {
-        throw new Error(
-          'PGlite cannot start here: this JavaScript sandbox has no dynamic import(). Under jest, run it with NODE_OPTIONS=--experimental-vm-modules (see electric-sql/pglite#224).',
-          { cause: error },
-        );
-      },
-    );
-  return dynamicImportProbe;
-}
+// PGlite loads its WASM and Node built-ins with import(). Under jest that needs
+// NODE_OPTIONS=--experimental-vm-modules (electric-sql/pglite#224); jest.config.js refuses to start
+// without it, so a missing flag is a clear error there rather than a crash here.
 
 /**
  * Without parameters, the simple query protocol (several statements allowed, e.g. a migration file),

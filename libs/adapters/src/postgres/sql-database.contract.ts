@@ -271,8 +271,9 @@ export function describeSqlDatabaseContract(name: string, factory: () => Promise
         expect((await fresh.query('SELECT n FROM applications ORDER BY n')).rows).toEqual([{ n: 2 }, { n: 3 }]);
       });
 
-      // A single-session engine (PGlite) has no second connection: the test above covers it.
-      (options.separateConnections ? it : it.skip)('applies each migration once when replicas on separate connections race', async () => {
+      // Defined only for engines with several sessions: PGlite has one, and the test above covers it.
+      const itWithSeparateConnections = options.separateConnections ? it : () => undefined;
+      itWithSeparateConnections('applies each migration once when replicas on separate connections race', async () => {
         const first = await target.fresh();
         const replicas = [first, ...(await target.peers!(2))];
         const dir = await migrationDir(racingMigrations());
