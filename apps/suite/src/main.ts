@@ -5,7 +5,8 @@ import { banner } from './banner';
 
 const started = Date.now();
 startService('suite', (settings, logger) => SuiteAppModule.create(settings, logger), {
-  overrides: { MODE: process.env.MODE ?? 'embedded' },
+  // The all-in-one mode defaults to the embedded adapters and to quiet logs, so the banner stands out.
+  overrides: { MODE: process.env.MODE ?? 'embedded', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
 }).then(
   ({ settings }) => process.stdout.write(banner(settings.ISSUER, settings.MODE, Date.now() - started)),
   (error: unknown) => {

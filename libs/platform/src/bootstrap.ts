@@ -24,6 +24,7 @@ export async function startService(
   const settings = loadSettings(service, options.env ?? process.env, options.overrides);
   const logger = createLogger({ service, instanceId: settings.INSTANCE_ID, level: settings.LOG_LEVEL });
   for (const warning of unsafeDefaults(settings, options.env ?? process.env)) logger.warn({ setting: true }, warning);
+  routeProcessWarnings(logger);
   const app = await createHttpApp(createModule(settings, logger), logger);
   await app.listen({ host: settings.HOST, port: settings.PORT });
   const url = await app.getUrl();
@@ -61,6 +62,18 @@ function nestLogger(logger: Logger): LoggerService {
   const log = (level: 'info' | 'warn' | 'error' | 'debug') => (message: unknown, ...rest: unknown[]) =>
     logger[level]({ context: rest.at(-1) }, String(message));
   return { log: log('info'), warn: log('warn'), error: log('error'), debug: log('debug'), verbose: log('debug') };
+}
+
+/**
+ * Process warnings go to the structured log instead of stderr. kafkajs 2.2.4 schedules a negative
+ * timeout on Node ≥ 24 (TimeoutNegativeWarning, once per process, harmless): that one is dropped.
+ */
+function routeProcessWarnings(logger: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name === 'TimeoutNegativeWarning') return;
+    logger.warn({ warning: warning.name }, warning.message);
+  });
 }
 
 /** The entry point of every app: starts the service, or logs why it could not and exits with status 1. */

@@ -167,10 +167,8 @@ describe('unsafeDefaults', () => {
     ]);
   });
 
-  it('warns only about the issuer in the embedded mode', () => {
-    expect(unsafeDefaults(loadSettings('suite', { MODE: 'embedded' }), { MODE: 'embedded' })).toEqual([
-      'ISSUER is not set: using http://localhost:8080. Set it to the public https URL of the suite.',
-    ]);
+  it('is silent in the embedded mode on localhost (the all-in-one mode for trying the suite)', () => {
+    expect(unsafeDefaults(loadSettings('suite', { MODE: 'embedded' }), { MODE: 'embedded' })).toEqual([]);
   });
 
   it('is silent when every unsafe default is replaced', () => {

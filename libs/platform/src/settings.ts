@@ -109,7 +109,7 @@ export function unsafeDefaults(settings: Settings, env: NodeJS.ProcessEnv = proc
   if (settings.MODE === 'distributed' && !settings.KEY_ENCRYPTION_KEY) {
     warnings.push('KEY_ENCRYPTION_KEY is not set: signing keys are encrypted with a development key. Set it in production.');
   }
-  if (!env.ISSUER) warnings.push(`ISSUER is not set: using ${settings.ISSUER}. Set it to the public https URL of the suite.`);
+  if (settings.MODE === 'distributed' && !env.ISSUER) warnings.push(`ISSUER is not set: using ${settings.ISSUER}. Set it to the public https URL of the suite.`);
   if (!settings.ISSUER.startsWith('https://') && !/^http:\/\/(localhost|127\.0\.0\.1)(:|\/|$)/.test(settings.ISSUER)) {
     warnings.push('ISSUER is not https: RFC 8414 §2 requires an https issuer.');
   }
