@@ -28,6 +28,14 @@ export type SubscriptionOptions = {
    */
   handle(batch: readonly ConsumedEvent[]): Promise<void>;
   maxRetries?: number;
+  /**
+   * For a consumer whose own store holds its position (a projection keeps it in the same transaction
+   * as its rows): the next offset to read on a partition, or null to keep the group's committed one.
+   * Applied when the subscription starts and no other member of the group is running (a running
+   * member shares the same store). The store wins over the log's committed offset, so a database
+   * restored from a backup is caught up from where it stands instead of silently missing events.
+   */
+  startFrom?: (topic: string, partition: number) => Promise<string | null>;
 };
 
 export interface Subscription {

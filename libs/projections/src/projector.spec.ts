@@ -96,6 +96,22 @@ describe('access_tokens projection (PGlite, same migrations as PostgreSQL)', () 
     expect(result).toEqual({ projection: 'access_tokens', schema: result.schema, events: 40, swapped: false });
   }, 30_000);
 
+  it('resumes from its own positions: a database reset behind the group\'s committed offsets is caught up again', async () => {
+    await Promise.all(Array.from({ length: 6 }, (_, n) => bus.publish(issued(n))));
+    const projector = new Projector(accessTokensProjection, db, silentLogger);
+    const first = await projector.start(bus);
+    await first.caughtUp();
+    await first.stop();
+    // The group has committed offset 6; the database is restored to an empty state.
+    await db.query('TRUNCATE access_tokens, projection_positions');
+    const second = await projector.start(bus);
+    await second.caughtUp();
+    await second.stop();
+    expect((await db.query<{ jti: string }>('SELECT jti FROM access_tokens ORDER BY jti')).rows.map((row) => row.jti)).toEqual(
+      Array.from({ length: 6 }, (_, n) => `jti-${n}`),
+    );
+  }, 30_000);
+
   it('swaps a rebuild in place of the live tables, positions included', async () => {
     await Promise.all(Array.from({ length: 3 }, (_, n) => bus.publish(issued(n))));
     await db.query(`INSERT INTO access_tokens SELECT 'stale', 'g', 'client_credentials', 'c', 's', '', '{}', $1, now(), now(), 'e'`, [hash(99)]);

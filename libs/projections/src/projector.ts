@@ -36,12 +36,23 @@ export class Projector {
       groupId,
       topics: this.projection.topics,
       fromBeginning: true,
+      // The positions table is the truth: resume right after the last offset applied, or from 0.
+      startFrom: async (topic, partition) => String((await this.position(topic, partition)) + 1n),
       handle: async (batch) => {
         const applied = await this.applyBatch(batch);
         this.logger.debug({ projection: this.projection.name, events: batch.length, applied }, 'projection batch');
       },
     });
     return subscription;
+  }
+
+  /** The last offset applied on a partition, -1 when none. */
+  async position(topic: string, partition: number): Promise<bigint> {
+    const { rows } = await this.db.query<{ offset: string }>(
+      `SELECT "offset" FROM ${quoteIdent(this.schema)}.projection_positions WHERE projection = $1 AND topic = $2 AND partition = $3`,
+      [this.projection.name, topic, partition],
+    );
+    return rows[0] ? BigInt(rows[0].offset) : -1n;
   }
 
   private async positions(tx: SqlExecutor, batch: readonly ConsumedEvent[]): Promise<Map<string, bigint>> {

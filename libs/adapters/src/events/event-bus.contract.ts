@@ -217,6 +217,40 @@ export function describeEventBusContract(name: string, factory: () => Promise<Ev
       await eventually(() => expect(three.envelopes()).toEqual([...second, third]));
     });
 
+    it("startFrom: the consumer's own store overrides the group's committed position when the group is idle", async () => {
+      const groupId = group('start-from');
+      const events = await Promise.all(range(5).map((i) => publish(tokenIssued('grant-s', i))));
+      const first = collector();
+      const s1 = await subscribe({ groupId, fromBeginning: true, handle: first.handle });
+      await s1.caughtUp();
+      await s1.stop();
+      expect(first.envelopes()).toEqual(events);
+
+      // The store stands before the third event (a database restored from a backup, say): delivered again from there.
+      const third = first.events[2]!;
+      const asked: Array<[string, number]> = [];
+      const again = collector();
+      const s2 = await subscribe({
+        groupId,
+        fromBeginning: true,
+        handle: again.handle,
+        startFrom: async (topic, partition) => {
+          asked.push([topic, partition]);
+          return topic === third.topic && partition === third.partition ? third.offset : null;
+        },
+      });
+      await s2.caughtUp();
+      await s2.stop();
+      expect(again.envelopes()).toEqual(events.slice(2));
+      expect(asked).toContainEqual([third.topic, third.partition]);
+
+      // null keeps the group's committed position: nothing is delivered again.
+      const none = collector();
+      const s3 = await subscribe({ groupId, fromBeginning: true, handle: none.handle, startFrom: async () => null });
+      await s3.caughtUp();
+      expect(none.events).toEqual([]);
+    });
+
     it('dead-letters a poison message with the reason, and later events still flow', async () => {
       const handled = collector();
       await subscribe({ groupId: group('poison'), fromBeginning: true, handle: handled.handle });

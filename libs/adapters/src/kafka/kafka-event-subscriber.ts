@@ -113,6 +113,7 @@ class KafkaSubscription implements Subscription {
   async start(): Promise<void> {
     this.running = true;
     await this.admin.connect();
+    await this.applyStartFrom();
     this.tracker = await this.captureTargets();
 
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
@@ -167,6 +168,33 @@ class KafkaSubscription implements Subscription {
       this.tracker?.abort(new Error(`subscription ${this.groupId} stopped before it caught up`));
     })();
     return this.stopping;
+  }
+
+  /**
+   * SubscriptionOptions.startFrom: commits the consumer's own positions as the group's offsets before
+   * joining. Only while the group has no running member (kafkajs' setOffsets requires it; a running
+   * member reads the same store, so its positions are already the right ones).
+   */
+  private async applyStartFrom(): Promise<void> {
+    const startFrom = this.options.startFrom;
+    if (!startFrom) return;
+    const { groups } = await this.admin.describeGroups([this.groupId]);
+    const state = groups[0]?.state ?? 'Dead';
+    if (state !== 'Empty' && state !== 'Dead') {
+      this.logger.info({ state }, 'group has running members: keeping its committed offsets');
+      return;
+    }
+    for (const topic of this.topics) {
+      const partitions: Array<{ partition: number; offset: string }> = [];
+      for (const { partition, low, high } of await this.admin.fetchTopicOffsets(topic)) {
+        const next = await startFrom(topic, partition);
+        if (next === null) continue;
+        // Clamp into the log's range: below the low watermark means "from the earliest event kept".
+        const clamped = BigInt(next) < BigInt(low) ? low : BigInt(next) > BigInt(high) ? high : next;
+        partitions.push({ partition, offset: clamped });
+      }
+      if (partitions.length > 0) await this.admin.setOffsets({ groupId: this.groupId, topic, partitions });
+    }
   }
 
   /** High watermarks now, and where the group will start on each partition. */

@@ -122,6 +122,13 @@ export class MemoryEventBus implements EventPublisher, EventSubscriber {
     if (options.topics.length === 0) throw new RangeError('subscribe: at least one topic is required');
     const group = this.groupOf(options.groupId);
     if (group.active) throw new Error(`consumer group ${options.groupId} already has a subscription in this process`);
+    if (options.startFrom) {
+      // One partition per topic here: partition 0.
+      for (const topic of new Set(options.topics)) {
+        const next = await options.startFrom(topic, 0);
+        if (next !== null) group.committed.set(topic, Math.min(Number(next), this.log(topic).length));
+      }
+    }
     const subscription = new MemorySubscription(this, group, options, {
       logger: this.logger.child({ groupId: options.groupId }),
       deadLetter: (origin, message, reason) =>

@@ -62,6 +62,7 @@ beforeAll(async () => {
   services.token = await startServiceProcess('token', env);
   const rest = await Promise.all(['introspection', 'revocation', 'identity', 'authorize'].map((name) => startServiceProcess(name, env)));
   for (const service of rest) services[service.name] = service;
+  services['demo-api'] = await startServiceProcess('demo-api', { ...env, INTROSPECTION_URL: `${services.introspection!.url}/verify` });
 }, 120_000);
 
 afterAll(async () => {
@@ -209,6 +210,33 @@ describe('walking skeleton over Kafka, PostgreSQL, Redis and slapd', () => {
     }
   });
 
+  it('protects the demo resource server (RFC 6750 §3) with tokens verified by the introspection service', async () => {
+    const hello = (authorization?: string) => fetch(`${services['demo-api']!.url}/api/hello`, { headers: authorization ? { authorization } : {} });
+    const token = async (scope: string) => {
+      const response = await postToken(form({ grant_type: 'client_credentials', scope }), { authorization: basic(DEMO_SERVICE) });
+      return ((await response.json()) as { access_token: string }).access_token;
+    };
+    const read = await token('api:read');
+    const ok = await hello(`Bearer ${read}`);
+    expect({ status: ok.status, body: await ok.json() }).toEqual({
+      status: 200,
+      body: { message: 'hello', sub: 'demo-service', client_id: 'demo-service', scope: 'api:read' },
+    });
+
+    const none = await hello();
+    expect({ status: none.status, challenge: none.headers.get('www-authenticate') }).toEqual({ status: 401, challenge: 'Bearer realm="demo-api"' });
+    const garbage = await hello('Bearer not-a-token');
+    expect({ status: garbage.status, challenge: garbage.headers.get('www-authenticate') }).toEqual({
+      status: 401,
+      challenge: 'Bearer realm="demo-api", error="invalid_token"',
+    });
+    const writeOnly = await hello(`Bearer ${await token('api:write')}`);
+    expect({ status: writeOnly.status, challenge: writeOnly.headers.get('www-authenticate') }).toEqual({
+      status: 403,
+      challenge: 'Bearer realm="demo-api", error="insufficient_scope", scope="api:read"',
+    });
+  });
+
   it('answers RFC 6749 errors with the exact codes', async () => {
     const wrongSecret = await postToken(form({ grant_type: 'client_credentials' }), { authorization: basic({ id: 'demo-service', secret: 'wrong' }) });
     expect(wrongSecret.status).toBe(401);
@@ -243,7 +271,7 @@ describe('walking skeleton over Kafka, PostgreSQL, Redis and slapd', () => {
       const result = await rebuildProjection(accessTokensProjection, { db, subscriber, logger: silentLogger });
       const live = await db.query('SELECT * FROM public.access_tokens ORDER BY jti');
       const rebuilt = await db.query(`SELECT * FROM "${result.schema}".access_tokens ORDER BY jti`);
-      expect(live.rows.length).toBeGreaterThanOrEqual(26);
+      expect(live.rows.length).toBeGreaterThanOrEqual(28);
       expect(rebuilt.rows).toEqual(live.rows);
       expect(result.events).toBe(live.rows.length);
     } finally {
