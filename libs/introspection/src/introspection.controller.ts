@@ -1,6 +1,6 @@
 import { Controller, Headers, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authenticateClient, InvalidClient, isConfidential, parseFormBody, requireParameter } from '@authz/oauth';
+import { authenticateClient, InvalidClient, isConfidential, type OAuthParameters, parseFormBody, requireParameter } from '@authz/oauth';
 import { CLIENT_REGISTRY, type ClientRegistry } from '@authz/ports';
 import { IntrospectionService } from './introspection.service';
 
@@ -17,10 +17,21 @@ export class IntrospectionController {
   async introspect(@Req() request: FastifyRequest, @Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
     reply.header('cache-control', 'no-store');
     const parameters = parseFormBody(request.headers['content-type'], request.body);
-    const { client, method } = await authenticateClient(parameters, authorization, (id) => this.clients.find(id));
-    // RFC 7662 §2.1: the endpoint MUST require authorization; a public client proves nothing.
-    if (!isConfidential(client)) throw new InvalidClient('introspection requires a confidential client', { usedAuthorizationHeader: method === 'client_secret_basic' });
+    await this.authorizeCaller(parameters, authorization);
     return this.introspection.introspect(requireParameter(parameters, 'token'));
+  }
+
+  /**
+   * RFC 7662 §2.1: the endpoint MUST require authorization, and a public client proves nothing.
+   * §2.3: a caller without valid credentials gets 401 (with a Basic challenge), whichever way it sent them.
+   */
+  private async authorizeCaller(parameters: OAuthParameters, authorization: string | undefined): Promise<void> {
+    try {
+      const { client } = await authenticateClient(parameters, authorization, (id) => this.clients.find(id));
+      if (!isConfidential(client)) throw new InvalidClient('introspection requires a confidential client', { challenge: true });
+    } catch (error) {
+      throw error instanceof InvalidClient ? error.withChallenge('introspect') : error;
+    }
   }
 
   /**

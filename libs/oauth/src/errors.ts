@@ -7,14 +7,29 @@ export abstract class OAuthError extends Error {
   abstract readonly error: string;
   readonly status: number = 400;
   readonly headers: Readonly<Record<string, string>> = {};
+  readonly description: string;
 
-  constructor(readonly description: string) {
-    super(description);
+  constructor(description: string) {
+    const safe = errorDescription(description);
+    super(safe);
+    this.description = safe;
   }
 
   toBody(): { error: string; error_description: string } {
     return { error: this.error, error_description: this.description };
   }
+}
+
+const MAX_DESCRIPTION = 200;
+
+/**
+ * RFC 6749 §5.2: error_description "MUST NOT include characters outside the set %x20-21 / %x23-5B /
+ * %x5D-7E" (no double quote, no backslash, no control or non-ASCII character). A description that
+ * echoes client input (an unknown grant_type, say) is folded into that set and shortened.
+ */
+export function errorDescription(text: string): string {
+  const folded = text.replace(/[^\x20-\x21\x23-\x5B\x5D-\x7E]/g, '?');
+  return folded.length > MAX_DESCRIPTION ? `${folded.slice(0, MAX_DESCRIPTION - 3)}...` : folded;
 }
 
 /** RFC 6749 §5.2: missing, repeated or malformed parameter, or more than one client authentication method. */
@@ -23,20 +38,24 @@ export class InvalidRequest extends OAuthError {
 }
 
 /**
- * RFC 6749 §5.2: client authentication failed. 401 with `WWW-Authenticate` when the client used the
- * Authorization header (the scheme it used); 400 otherwise, since HTTP requires the header on a 401.
+ * RFC 6749 §5.2: client authentication failed. With `challenge`, 401 and a `WWW-Authenticate: Basic`
+ * challenge (HTTP requires the header on a 401): at the token endpoint when the client used the
+ * Authorization header, and always at the introspection endpoint (RFC 7662 §2.3). Otherwise 400.
  */
 export class InvalidClient extends OAuthError {
   readonly error = 'invalid_client';
   override readonly status: number;
   override readonly headers: Readonly<Record<string, string>>;
 
-  constructor(description: string, options: { usedAuthorizationHeader: boolean; realm?: string }) {
+  constructor(description: string, options: { challenge: boolean; realm?: string }) {
     super(description);
-    this.status = options.usedAuthorizationHeader ? 401 : 400;
-    this.headers = options.usedAuthorizationHeader
-      ? { 'www-authenticate': `Basic realm="${options.realm ?? 'token'}", error="invalid_client"` }
-      : {};
+    this.status = options.challenge ? 401 : 400;
+    this.headers = options.challenge ? { 'www-authenticate': `Basic realm="${options.realm ?? 'token'}", error="invalid_client"` } : {};
+  }
+
+  /** The same failure, answered with a 401 challenge for `realm`. */
+  withChallenge(realm: string): InvalidClient {
+    return new InvalidClient(this.description, { challenge: true, realm });
   }
 }
 

@@ -66,7 +66,7 @@ describe('parseFormBody (RFC 6749 §3.2, §3.1)', () => {
     ['once without "=", once with a value', 'scope&scope=a'],
     ['once percent-encoded in its name', 'scope=a&%73cope=b'],
   ])('refuses a repeated parameter (%s) as invalid_request (RFC 6749 §3.1)', (_case, body) => {
-    expect(refusal(() => parseFormBody(FORM, `grant_type=client_credentials&${body}`))).toEqual(invalidRequest('parameter "scope" is included more than once'));
+    expect(refusal(() => parseFormBody(FORM, `grant_type=client_credentials&${body}`))).toEqual(invalidRequest("parameter 'scope' is included more than once"));
   });
 
   it('treats a parameter sent without a value as omitted (RFC 6749 §3.1)', () => {
@@ -104,7 +104,7 @@ describe('requireParameter', () => {
   });
 
   it('refuses an absent parameter, or one sent without a value, as invalid_request', () => {
-    expect(refusal(() => requireParameter(parameters, 'code'))).toEqual(invalidRequest('parameter "code" is missing'));
-    expect(refusal(() => requireParameter(parameters, 'scope'))).toEqual(invalidRequest('parameter "scope" is missing'));
+    expect(refusal(() => requireParameter(parameters, 'code'))).toEqual(invalidRequest("parameter 'code' is missing"));
+    expect(refusal(() => requireParameter(parameters, 'scope'))).toEqual(invalidRequest("parameter 'scope' is missing"));
   });
 });

@@ -19,7 +19,7 @@ export function parseFormBody(contentType: string | undefined, body: unknown): O
   const parameters = new Map<string, string>();
   const seen = new Set<string>();
   for (const [name, value] of new URLSearchParams(body)) {
-    if (seen.has(name)) throw new InvalidRequest(`parameter "${name}" is included more than once`);
+    if (seen.has(name)) throw new InvalidRequest(`parameter '${name}' is included more than once`);
     seen.add(name);
     if (value !== '') parameters.set(name, value);
   }
@@ -28,6 +28,6 @@ export function parseFormBody(contentType: string | undefined, body: unknown): O
 
 export function requireParameter(parameters: OAuthParameters, name: string): string {
   const value = parameters.get(name);
-  if (value === undefined) throw new InvalidRequest(`parameter "${name}" is missing`);
+  if (value === undefined) throw new InvalidRequest(`parameter '${name}' is missing`);
   return value;
 }

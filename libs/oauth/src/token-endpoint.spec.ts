@@ -216,7 +216,7 @@ describe('handleTokenRequest: client_credentials (RFC 6749 §4.4)', () => {
         error: 'invalid_request',
         status: 400,
         headers: {},
-        body: { error: 'invalid_request', error_description: 'parameter "grant_type" is missing' },
+        body: { error: 'invalid_request', error_description: "parameter 'grant_type' is missing" },
       });
     });
 
@@ -228,7 +228,7 @@ describe('handleTokenRequest: client_credentials (RFC 6749 §4.4)', () => {
           error: 'unsupported_grant_type',
           status: 400,
           headers: {},
-          body: { error: 'unsupported_grant_type', error_description: `grant_type "${grantType}" is not supported` },
+          body: { error: 'unsupported_grant_type', error_description: `grant_type '${grantType}' is not supported` },
         });
       },
     );

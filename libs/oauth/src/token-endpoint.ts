@@ -28,9 +28,9 @@ export async function handleTokenRequest(request: TokenEndpointRequest, deps: To
 
 function findGrant(parameters: OAuthParameters): GrantHandler {
   const grantType = parameters.get('grant_type');
-  if (grantType === undefined) throw new InvalidRequest('parameter "grant_type" is missing');
+  if (grantType === undefined) throw new InvalidRequest("parameter 'grant_type' is missing");
   const grant = Object.prototype.hasOwnProperty.call(GRANT_HANDLERS, grantType) ? GRANT_HANDLERS[grantType as keyof typeof GRANT_HANDLERS] : undefined;
-  if (!grant) throw new UnsupportedGrantType(`grant_type "${grantType}" is not supported`);
+  if (!grant) throw new UnsupportedGrantType(`grant_type '${grantType}' is not supported`);
   return grant;
 }
 

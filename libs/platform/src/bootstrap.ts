@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { InvalidRequest, ServerError } from '@authz/oauth';
 import type { Logger } from '@authz/ports';
 import { createLogger } from './logger';
 import { loadSettings, type ServiceName, type Settings, unsafeDefaults } from './settings';
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** OAuth request bodies are small; a large one is refused with 413 before it is parsed. */
 const BODY_LIMIT = 64 * 1024;
@@ -39,12 +42,28 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, logge
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
+    // Fastify answers a path it cannot percent-decode (/%zz) before routing, outside the exception
+    // filter and the onSend hook: give it the RFC body, no-store and the correlation id as well.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 500;
+      const body = status < 500 ? new InvalidRequest('the request path is malformed').toBody() : new ServerError().toBody();
+      void reply.status(status).headers({ 'cache-control': 'no-store', 'x-request-id': request.id, 'x-content-type-options': 'nosniff' }).send(body);
+    },
   });
   const fastify = adapter.getInstance();
   // Bodies reach the controllers as raw strings: the OAuth layer parses forms itself, so a repeated
   // parameter or a wrong media type is an RFC error (invalid_request) and not a framework error.
-  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-  fastify.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // They are read as bytes and decoded as strict UTF-8: a body that is not UTF-8 is refused, never
+  // silently repaired with U+FFFD.
+  const decodeBody = (_req: unknown, body: Buffer, done: (error: Error | null, body?: string) => void) => {
+    try {
+      done(null, UTF8.decode(body));
+    } catch {
+      done(Object.assign(new Error('the request body is not valid UTF-8'), { statusCode: 400 }));
+    }
+  };
+  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, decodeBody);
+  fastify.addContentTypeParser('*', { parseAs: 'buffer' }, decodeBody);
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');

@@ -31,11 +31,19 @@ export class SigningKeysService implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     const stored = (await this.store.findActive()) ?? (await this.store.insertActiveIfNone(await this.generate()));
     if (!stored.publishedAt) await this.publish(stored);
-    const privateJwk = JSON.parse(this.encryption.decrypt(stored.encryptedPrivateJwk)) as JWK;
+    const privateJwk = JSON.parse(this.decrypt(stored)) as JWK;
     const privateKey = (await importJWK(privateJwk, 'ES256')) as webcrypto.CryptoKey;
     this.active = { kid: stored.kid, privateKey, publicJwk: stored.publicJwk };
     this.publicKeys = [stored.publicJwk];
     this.logger.info({ kid: stored.kid }, 'signing key loaded');
+  }
+
+  private decrypt(stored: StoredSigningKey): string {
+    try {
+      return this.encryption.decrypt(stored.encryptedPrivateJwk);
+    } catch (error) {
+      throw new Error(`cannot decrypt signing key ${stored.kid}: KEY_ENCRYPTION_KEY is not the key it was encrypted with`, { cause: error });
+    }
   }
 
   current(): ActiveSigningKey {

@@ -25,7 +25,7 @@ export async function authenticateClient(
 ): Promise<AuthenticatedClient> {
   const presented = readCredentials(parameters, authorizationHeader);
   const usedAuthorizationHeader = presented.method === 'client_secret_basic';
-  const fail = (why: string) => new InvalidClient(why, { usedAuthorizationHeader });
+  const fail = (why: string) => new InvalidClient(why, { challenge: usedAuthorizationHeader });
 
   // One answer for an unknown client, a method it is not registered for and a wrong secret, and the
   // same hash comparison in each case, so that neither the body nor the timing tells which client ids exist.
@@ -48,7 +48,7 @@ function readCredentials(parameters: OAuthParameters, authorizationHeader: strin
     if (bodyId !== undefined && bodyId !== basic.clientId) throw new InvalidRequest('client_id does not match the Authorization header');
     return { method: 'client_secret_basic', ...basic };
   }
-  if (bodyId === undefined) throw new InvalidClient('client authentication is required', { usedAuthorizationHeader: false });
+  if (bodyId === undefined) throw new InvalidClient('client authentication is required', { challenge: false });
   if (bodySecret !== undefined) return { method: 'client_secret_post', clientId: bodyId, clientSecret: bodySecret };
   return { method: 'none', clientId: bodyId };
 }
@@ -58,7 +58,7 @@ function readCredentials(parameters: OAuthParameters, authorizationHeader: strin
  * encoded with application/x-www-form-urlencoded before being joined by ":" and base64-encoded.
  */
 export function parseBasicAuthorization(header: string): { clientId: string; clientSecret: string } {
-  const invalid = () => new InvalidClient('malformed Basic credentials', { usedAuthorizationHeader: true });
+  const invalid = () => new InvalidClient('malformed Basic credentials', { challenge: true });
   // RFC 9110 §11.4: credentials = auth-scheme [ 1*SP token68 ].
   const match = /^Basic +([A-Za-z0-9+/]+={0,2})$/i.exec(header.trim());
   if (!match) throw invalid();

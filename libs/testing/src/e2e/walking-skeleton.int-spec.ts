@@ -246,12 +246,18 @@ describe('walking skeleton over Kafka, PostgreSQL, Redis and slapd', () => {
     const unsupported = await postToken(form({ grant_type: 'urn:example:unknown' }), { authorization: basic(DEMO_SERVICE) });
     expect({ status: unsupported.status, body: await unsupported.json() }).toEqual({
       status: 400,
-      body: { error: 'unsupported_grant_type', error_description: 'grant_type "urn:example:unknown" is not supported' },
+      body: { error: 'unsupported_grant_type', error_description: "grant_type 'urn:example:unknown' is not supported" },
     });
 
     const introspectWithoutAuth = await fetch(`${services.introspection!.url}/introspect`, { method: 'POST', headers: { 'content-type': FORM }, body: form({ token: 'x' }) });
-    expect({ status: introspectWithoutAuth.status, body: await introspectWithoutAuth.json() }).toEqual({
-      status: 400,
+    // RFC 7662 §2.3: 401, with a challenge, however the caller failed to authenticate.
+    expect({
+      status: introspectWithoutAuth.status,
+      challenge: introspectWithoutAuth.headers.get('www-authenticate'),
+      body: await introspectWithoutAuth.json(),
+    }).toEqual({
+      status: 401,
+      challenge: 'Basic realm="introspect", error="invalid_client"',
       body: { error: 'invalid_client', error_description: 'client authentication is required' },
     });
   });

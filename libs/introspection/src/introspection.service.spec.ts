@@ -1,0 +1,251 @@
+import { createHmac, KeyObject, randomBytes, sign, type webcrypto } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { MemoryEventBus } from '@authz/adapters';
+import { loadSettings } from '@authz/platform';
+import { type Clock, silentLogger } from '@authz/ports';
+import { IntrospectionService } from './introspection.service';
+import { KeyRingService } from './key-ring.service';
+
+const ISSUER = 'https://issuer.test';
+const KID = 'key-2026-01';
+/** 2026-01-01T00:00:00Z: the clock of every case, in seconds. */
+const NOW = 1_767_225_600;
+const clock: Clock = { now: () => new Date(NOW * 1000) };
+
+/** RFC 9068 §2.2 claims of a client_credentials token, valid at NOW. */
+const CLAIMS = {
+  iss: ISSUER,
+  exp: NOW + 300,
+  aud: 'https://api.example.org',
+  sub: 'demo-service',
+  client_id: 'demo-service',
+  iat: NOW - 10,
+  jti: 'jti-0001',
+  scope: 'api:read api:write',
+};
+const HEADER = { alg: 'ES256', typ: 'at+jwt', kid: KID };
+
+type KeyPair = { publicKey: webcrypto.CryptoKey; privateKey: webcrypto.CryptoKey };
+
+let ours: KeyPair;
+let other: KeyPair;
+let bus: MemoryEventBus;
+let keyRing: KeyRingService;
+let service: IntrospectionService;
+
+async function publishKey(kid: string, publicKey: webcrypto.CryptoKey): Promise<void> {
+  const { x, y } = await exportJWK(publicKey);
+  await bus.publish({
+    type: 'oauth.signing_key.published.v1',
+    subject: kid,
+    data: { kid, alg: 'ES256', publicJwk: { kty: 'EC', crv: 'P-256', x: x!, y: y!, kid, alg: 'ES256', use: 'sig' }, createdAt: NOW - 3600 },
+  });
+}
+
+beforeAll(async () => {
+  ours = (await generateKeyPair('ES256', { extractable: true })) as KeyPair;
+  other = (await generateKeyPair('ES256', { extractable: true })) as KeyPair;
+  const settings = loadSettings('introspection', {}, { ISSUER });
+  bus = new MemoryEventBus({ source: 'urn:authz:token' });
+  await publishKey(KID, ours.publicKey);
+  keyRing = new KeyRingService(bus, settings, silentLogger);
+  await keyRing.onModuleInit();
+  service = new IntrospectionService(keyRing, clock, settings);
+});
+
+afterAll(async () => {
+  await keyRing?.onModuleDestroy();
+  await bus?.close();
+});
+
+const b64 = (value: string | Buffer) => Buffer.from(value).toString('base64url');
+
+/** A JWS signed with ES256 through jose (header and claims as given). */
+function es256(claims: Record<string, unknown>, header: Record<string, unknown> = HEADER, key: webcrypto.CryptoKey = ours.privateKey): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader(header as { alg: string }).sign(key);
+}
+
+/** A JWS built by hand: any header, any payload bytes, an ES256 signature (JWS §3.4 form: r || s) with `key`. */
+function es256Raw(header: Record<string, unknown>, payload: string | Buffer, key: webcrypto.CryptoKey = ours.privateKey): string {
+  const input = `${b64(JSON.stringify(header))}.${b64(payload)}`;
+  const signature = sign('sha256', Buffer.from(input), { key: KeyObject.from(key), dsaEncoding: 'ieee-p1363' });
+  return `${input}.${b64(signature)}`;
+}
+
+function hs256(header: Record<string, unknown>, claims: Record<string, unknown>, secret: string | Buffer): string {
+  const input = `${b64(JSON.stringify(header))}.${b64(JSON.stringify(claims))}`;
+  return `${input}.${b64(createHmac('sha256', secret).update(input).digest())}`;
+}
+
+function without(...names: Array<keyof typeof CLAIMS>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(CLAIMS).filter(([name]) => !names.includes(name as keyof typeof CLAIMS)));
+}
+
+const active = (claims: Record<string, unknown>) => ({
+  active: true,
+  scope: claims.scope,
+  client_id: claims.client_id,
+  sub: claims.sub,
+  aud: claims.aud,
+  iss: claims.iss,
+  exp: claims.exp,
+  iat: claims.iat,
+  jti: claims.jti,
+  token_type: 'Bearer',
+});
+
+describe('IntrospectionService (RFC 7662 §2.2 over RFC 9068 tokens, keys from the event log)', () => {
+  it('answers a well-formed RFC 9068 token (typ at+jwt, ES256, known kid) with the whole active response', async () => {
+    expect(await service.introspect(await es256(CLAIMS))).toStrictEqual({
+      active: true,
+      scope: 'api:read api:write',
+      client_id: 'demo-service',
+      sub: 'demo-service',
+      aud: 'https://api.example.org',
+      iss: ISSUER,
+      exp: NOW + 300,
+      iat: NOW - 10,
+      jti: 'jti-0001',
+      token_type: 'Bearer',
+    });
+  });
+
+  it.each<[string, Record<string, unknown>, Record<string, unknown>]>([
+    ['an audience array', { ...CLAIMS, aud: ['https://api.example.org', 'https://reports.example.org'] }, HEADER],
+    ['typ application/at+jwt (RFC 9068 §4 allows both forms)', CLAIMS, { ...HEADER, typ: 'application/at+jwt' }],
+    ['typ AT+JWT (media types are case-insensitive)', CLAIMS, { ...HEADER, typ: 'AT+JWT' }],
+    ['exp one second after now (still valid)', { ...CLAIMS, exp: NOW + 1 }, HEADER],
+    // Audience restriction is the resource server's check (RFC 9068 §4); introspection answers for any aud.
+    ['an audience of another resource server (no audience check at introspection)', { ...CLAIMS, aud: 'https://other.example.org' }, HEADER],
+    // RFC 9068 and RFC 7519 §4.1.6 do not ask to reject an iat in the future, and the code does not (jose checks iat only with maxTokenAge).
+    ['iat in the future (not checked: documented behaviour)', { ...CLAIMS, iat: NOW + 3600 }, HEADER],
+    ['nbf in the past', { ...CLAIMS, nbf: NOW - 1 }, HEADER],
+  ])('is active for a token with %s', async (_name, claims, header) => {
+    expect(await service.introspect(await es256(claims, header))).toStrictEqual(active(claims));
+  });
+
+  it('is active for a token signed by hand (the helper the malformed cases below are built with)', async () => {
+    expect(await service.introspect(es256Raw(HEADER, JSON.stringify(CLAIMS)))).toStrictEqual(active(CLAIMS));
+  });
+
+  it('returns only the RFC 7662 members: other claims of the token are not echoed', async () => {
+    const claims = { ...CLAIMS, admin: true, username: 'alice' };
+    expect(await service.introspect(await es256(claims))).toStrictEqual(active(CLAIMS));
+  });
+
+  describe('is exactly { active: false } for', () => {
+    const inactive: Array<[string, () => Promise<string> | string]> = [
+      ['an expired token (exp one second ago)', () => es256({ ...CLAIMS, exp: NOW - 1 })],
+      ['a token expiring exactly now (exp == now)', () => es256({ ...CLAIMS, exp: NOW })],
+      ['a token expired long ago', () => es256({ ...CLAIMS, iat: NOW - 7200, exp: NOW - 3600 })],
+      ['a token not yet valid (nbf in the future)', () => es256({ ...CLAIMS, nbf: NOW + 60 })],
+      ['another issuer', () => es256({ ...CLAIMS, iss: 'https://evil.test' })],
+      ['the issuer with a trailing slash', () => es256({ ...CLAIMS, iss: `${ISSUER}/` })],
+      ['typ JWT', () => es256(CLAIMS, { ...HEADER, typ: 'JWT' })],
+      ['no typ', () => es256(CLAIMS, { alg: 'ES256', kid: KID })],
+      ['typ application/jwt', () => es256(CLAIMS, { ...HEADER, typ: 'application/jwt' })],
+      ['alg none with an empty signature', () => `${b64(JSON.stringify({ alg: 'none', typ: 'at+jwt', kid: KID }))}.${b64(JSON.stringify(CLAIMS))}.`],
+      ['alg none with a signature copied from a valid token', async () => {
+        const signature = (await es256(CLAIMS)).split('.')[2]!;
+        return `${b64(JSON.stringify({ alg: 'none', typ: 'at+jwt', kid: KID }))}.${b64(JSON.stringify(CLAIMS))}.${signature}`;
+      }],
+      ['alg HS256 with an arbitrary secret', () => hs256({ alg: 'HS256', typ: 'at+jwt', kid: KID }, CLAIMS, 'secret')],
+      ['alg HS256 keyed with the public key (algorithm confusion)', async () => hs256({ alg: 'HS256', typ: 'at+jwt', kid: KID }, CLAIMS, JSON.stringify(await exportJWK(ours.publicKey)))],
+      ['an unknown kid', () => es256(CLAIMS, { ...HEADER, kid: 'no-such-key' })],
+      ['no kid', () => es256(CLAIMS, { alg: 'ES256', typ: 'at+jwt' })],
+      ['a numeric kid', () => es256Raw({ ...HEADER, kid: 5 }, JSON.stringify(CLAIMS))],
+      ['kid __proto__', () => es256Raw({ ...HEADER, kid: '__proto__' }, JSON.stringify(CLAIMS))],
+      ['our kid on a signature by another key', () => es256(CLAIMS, HEADER, other.privateKey)],
+      ['a valid token whose payload was changed (scope widened)', async () => {
+        const [header, , signature] = (await es256(CLAIMS)).split('.');
+        return `${header}.${b64(JSON.stringify({ ...CLAIMS, scope: 'admin' }))}.${signature}`;
+      }],
+      ['a valid token with its signature cut short', async () => (await es256(CLAIMS)).slice(0, -4)],
+      ['a valid token with a zeroed signature', async () => `${(await es256(CLAIMS)).split('.').slice(0, 2).join('.')}.${b64(Buffer.alloc(64))}`],
+      ['a valid token with a trailing dot', async () => `${await es256(CLAIMS)}.`],
+      ['an unknown critical header parameter', () => es256Raw({ ...HEADER, crit: ['urn:example:must-understand'], 'urn:example:must-understand': true }, JSON.stringify(CLAIMS))],
+      ['a payload that is a JSON array', () => es256Raw(HEADER, '[]')],
+      ['a payload that is not JSON', () => es256Raw(HEADER, 'not json')],
+      ['a payload that is not UTF-8', () => es256Raw(HEADER, Buffer.from([0x7b, 0xff, 0xfe, 0x7d]))],
+      ['a missing client_id', () => es256(without('client_id'))],
+      ['a missing scope', () => es256(without('scope'))],
+      ['a missing jti', () => es256(without('jti'))],
+      ['a missing sub', () => es256(without('sub'))],
+      ['a missing aud', () => es256(without('aud'))],
+      ['a missing iat', () => es256(without('iat'))],
+      ['a missing exp', () => es256(without('exp'))],
+      ['a missing iss', () => es256(without('iss'))],
+      ['a numeric client_id', () => es256({ ...CLAIMS, client_id: 42 })],
+      ['a scope given as an array', () => es256({ ...CLAIMS, scope: ['api:read'] })],
+      ['exp given as a string', () => es256({ ...CLAIMS, exp: String(NOW + 300) })],
+      ['iat given as a string', () => es256({ ...CLAIMS, iat: String(NOW) })],
+      ['the empty string', () => ''],
+      ['a space', () => ' '],
+      ['a garbage string', () => 'not-a-token'],
+      ['three dots', () => '...'],
+      ['a.b.c', () => 'a.b.c'],
+      ['two segments', async () => (await es256(CLAIMS)).split('.').slice(0, 2).join('.')],
+      ['five segments (a JWE shape)', () => `${b64('{"alg":"dir","enc":"A256GCM","kid":"key-2026-01"}')}..${b64('iv')}.${b64('ct')}.${b64('tag')}`],
+      ['a header that is not JSON', () => `${b64('not json')}.${b64(JSON.stringify(CLAIMS))}.sig`],
+      ['a header that is a JSON array', () => `${b64('[]')}.${b64(JSON.stringify(CLAIMS))}.sig`],
+      ['a JWS in JSON serialization', async () => {
+        const [header, payload, signature] = (await es256(CLAIMS)).split('.');
+        return JSON.stringify({ protected: header, payload, signature });
+      }],
+      ['a refresh-token-looking opaque string (32 random bytes, base64url)', () => randomBytes(32).toString('base64url')],
+      ['100 KB of base64url', () => 'A'.repeat(100_000)],
+    ];
+
+    it.each(inactive)('%s', async (_name, build) => {
+      expect(await service.introspect(await build())).toStrictEqual({ active: false });
+    });
+  });
+});
+
+describe('KeyRingService (keys learnt from oauth.signing_key.published.v1)', () => {
+  /** Waits until the key ring has handled everything published so far (delivery is asynchronous). */
+  async function learnt(kid: string): Promise<void> {
+    for (let turn = 0; turn < 1000 && !keyRing.find(kid); turn += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect(keyRing.find(kid)).toBeDefined();
+  }
+
+  it('knows the keys published before it started, once onModuleInit resolves', () => {
+    expect(keyRing.find(KID)).toBeDefined();
+    expect(keyRing.find('no-such-key')).toBeUndefined();
+  });
+
+  it('learns a key published after it started: its tokens become active', async () => {
+    const next = (await generateKeyPair('ES256', { extractable: true })) as KeyPair;
+    const token = await es256(CLAIMS, { ...HEADER, kid: 'key-2026-02' }, next.privateKey);
+    expect(await service.introspect(token)).toStrictEqual({ active: false });
+
+    await publishKey('key-2026-02', next.publicKey);
+    await learnt('key-2026-02');
+
+    expect(await service.introspect(token)).toStrictEqual(active(CLAIMS));
+  });
+
+  it('keeps the first key of a kid: a later event with the same kid and another key changes nothing', async () => {
+    await publishKey(KID, other.publicKey);
+    // Events are handled in log order: once this later key is known, the one before was handled too.
+    await publishKey('key-2026-03', other.publicKey);
+    await learnt('key-2026-03');
+
+    expect(await service.introspect(await es256(CLAIMS, HEADER, other.privateKey))).toStrictEqual({ active: false });
+    expect(await service.introspect(await es256(CLAIMS))).toStrictEqual(active(CLAIMS));
+  });
+
+  it('knows nothing before onModuleInit, and a fresh replica learns every key from the start of the topic', async () => {
+    const settings = loadSettings('introspection', {}, { ISSUER });
+    const replica = new KeyRingService(bus, settings, silentLogger);
+    expect(replica.find(KID)).toBeUndefined();
+
+    await replica.onModuleInit();
+    try {
+      const fresh = new IntrospectionService(replica, clock, settings);
+      expect(await fresh.introspect(await es256(CLAIMS))).toStrictEqual(active(CLAIMS));
+    } finally {
+      await replica.onModuleDestroy();
+    }
+  });
+});
