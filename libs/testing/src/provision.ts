@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 
@@ -115,10 +115,11 @@ async function startContainers(missing: ServiceKey[], log: (msg: string) => void
         break;
       }
       case 'LDAP_URL': {
-        const seed = join(WORKSPACE_ROOT, 'deploy', 'local', 'ldap');
+        // The image creates dc=example,dc=org itself from LDAP_DOMAIN: seed everything below it.
+        const seed = seedWithoutBaseEntry(readFileSync(join(WORKSPACE_ROOT, 'deploy', 'local', 'ldap', 'seed.ldif'), 'utf8'), 'dc=example,dc=org');
         const c = await new GenericContainer('osixia/openldap:1.5.0')
           .withEnvironment({ LDAP_ORGANISATION: 'Example', LDAP_DOMAIN: 'example.org', LDAP_ADMIN_PASSWORD: 'admin-password' })
-          .withCopyDirectoriesToContainer([{ source: seed, target: '/container/service/slapd/assets/config/bootstrap/ldif/custom' }])
+          .withCopyContentToContainer([{ content: seed, target: '/container/service/slapd/assets/config/bootstrap/ldif/custom/50-seed.ldif' }])
           .withCommand(['--copy-service'])
           .withExposedPorts(389)
           .withWaitStrategy(Wait.forLogMessage(/slapd starting/))
@@ -129,6 +130,14 @@ async function startContainers(missing: ServiceKey[], log: (msg: string) => void
     }
   }
   return env;
+}
+
+/** The LDIF records of `ldif` except the one whose dn is `baseDn` (records are separated by blank lines). */
+export function seedWithoutBaseEntry(ldif: string, baseDn: string): string {
+  return ldif
+    .split(/\n\s*\n/)
+    .filter((record) => !new RegExp(`^dn: ${baseDn}$`, 'mi').test(record))
+    .join('\n\n');
 }
 
 function startNative(missing: ServiceKey[], log: (msg: string) => void): Record<string, string> {
