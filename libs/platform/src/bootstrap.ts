@@ -17,7 +17,7 @@ export type ServiceHandle = { app: INestApplication; settings: Settings; logger:
 
 /**
  * Starts one service: settings validated, Fastify with our body parsers and correlation ids, the
- * module's dependencies connected, listening. Exits the process with a clear line if startup fails.
+ * module's dependencies connected, listening. Rejects if any of that fails (runService exits then).
  */
 export async function startService(
   service: ServiceName,
