@@ -21,7 +21,7 @@ export class Projector {
     if (batch.length === 0) return 0;
     return this.db.transaction(async (tx) => {
       await tx.query(`SET LOCAL search_path TO ${quoteIdent(this.schema)}`);
-      const positions = await this.positions(tx, batch);
+      const positions = await this.positions(tx, [...new Set(batch.map((event) => event.topic))]);
       const fresh = batch.filter((event) => BigInt(event.offset) > (positions.get(key(event)) ?? -1n));
       const relevant = fresh.map((event) => event.envelope).filter((envelope) => this.projection.handles.includes(envelope.type));
       for (const statement of this.projection.apply(relevant)) await tx.query(statement.text, statement.values);
@@ -37,7 +37,7 @@ export class Projector {
       topics: this.projection.topics,
       fromBeginning: true,
       // The positions table is the truth: resume right after the last offset applied, or from 0.
-      startFrom: async (topic, partition) => String((await this.position(topic, partition)) + 1n),
+      startFrom: async (topic, partition) => String(((await this.positions(this.db, [topic])).get(key({ topic, partition })) ?? -1n) + 1n),
       handle: async (batch) => {
         const applied = await this.applyBatch(batch);
         this.logger.debug({ projection: this.projection.name, events: batch.length, applied }, 'projection batch');
@@ -46,21 +46,13 @@ export class Projector {
     return subscription;
   }
 
-  /** The last offset applied on a partition, -1 when none. */
-  async position(topic: string, partition: number): Promise<bigint> {
-    const { rows } = await this.db.query<{ offset: string }>(
-      `SELECT "offset" FROM ${quoteIdent(this.schema)}.projection_positions WHERE projection = $1 AND topic = $2 AND partition = $3`,
-      [this.projection.name, topic, partition],
+  /** The last offset applied on each partition of `topics`, keyed `topic/partition`. */
+  private async positions(executor: SqlExecutor, topics: readonly string[]): Promise<Map<string, bigint>> {
+    const { rows } = await executor.query<{ topic: string; partition: number; offset: string }>(
+      `SELECT topic, partition, "offset" FROM ${quoteIdent(this.schema)}.projection_positions WHERE projection = $1 AND topic = ANY($2::text[])`,
+      [this.projection.name, topics],
     );
-    return rows[0] ? BigInt(rows[0].offset) : -1n;
-  }
-
-  private async positions(tx: SqlExecutor, batch: readonly ConsumedEvent[]): Promise<Map<string, bigint>> {
-    const { rows } = await tx.query<{ topic: string; partition: number; offset: string }>(
-      `SELECT topic, partition, "offset" FROM projection_positions WHERE projection = $1 AND topic = ANY($2::text[])`,
-      [this.projection.name, [...new Set(batch.map((event) => event.topic))]],
-    );
-    return new Map(rows.map((row) => [`${row.topic}/${row.partition}`, BigInt(row.offset)]));
+    return new Map(rows.map((row) => [key(row), BigInt(row.offset)]));
   }
 
   private async savePositions(tx: SqlExecutor, events: readonly ConsumedEvent[]): Promise<void> {
