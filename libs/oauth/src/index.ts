@@ -6,6 +6,7 @@ export * from './access-token';
 export * from './metadata';
 export * from './token-endpoint';
 export * from './clients/registered-client';
+export * from './authorization-code';
 export * from './clients/client-authentication';
 export * from './grants/grant-handler';
 export * from './grants/grant-registry';

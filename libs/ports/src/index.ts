@@ -8,3 +8,5 @@ export * from './client-registry.port';
 export * from './signing-key-store.port';
 export * from './logger.port';
 export * from './tokens';
+export * from './authorization-code-store.port';
+export * from './credential-verifier.port';

@@ -7,3 +7,5 @@ export const DIRECTORY = Symbol.for('authz.Directory');
 export const CLIENT_REGISTRY = Symbol.for('authz.ClientRegistry');
 export const SIGNING_KEY_STORE = Symbol.for('authz.SigningKeyStore');
 export const CLOCK = Symbol.for('authz.Clock');
+export const AUTHORIZATION_CODE_STORE = Symbol.for('authz.AuthorizationCodeStore');
+export const CREDENTIAL_VERIFIER = Symbol.for('authz.CredentialVerifier');
