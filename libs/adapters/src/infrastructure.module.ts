@@ -15,6 +15,7 @@ import {
   SQL_DATABASE,
   type SqlDatabase,
   TTL_STORE,
+  AUTHORIZATION_CODE_STORE,
   type TtlStore,
 } from '@authz/ports';
 import { HealthRegistry, LOGGER, SETTINGS, type Settings } from '@authz/platform';
@@ -27,6 +28,7 @@ import { MemoryEventBus } from './memory/memory-event-bus';
 import { MemoryTtlStore } from './memory/memory-ttl-store';
 import { migrate, PgDatabase, PgliteDatabase } from './postgres';
 import { RedisTtlStore } from './redis';
+import { TtlAuthorizationCodeStore } from './codes/ttl-authorization-code-store';
 import { PrefixedEventSubscriber } from './topic-prefix';
 
 /** Which ports a service needs; only those are connected (and checked by /healthz/ready). */
@@ -37,6 +39,8 @@ export type InfrastructureNeeds = {
   directory?: boolean;
   clients?: boolean;
   signingKeys?: boolean;
+  /** Authorization codes (needs `ttl`): written by authorize, redeemed by token. */
+  codes?: boolean;
 };
 
 const KAFKA_BUS = Symbol.for('authz.KafkaBus');
@@ -111,6 +115,14 @@ export class InfrastructureModule {
         inject: [LOGGER, CLOCK],
         useFactory: (logger: Logger, clock: Clock) =>
           embedded ? new MemoryTtlStore({ clock }) : new RedisTtlStore({ url: settings.REDIS_URL, keyPrefix: settings.REDIS_KEY_PREFIX, logger }),
+      });
+    }
+    if (needs.codes) {
+      if (!needs.ttl) throw new Error('the codes need the ttl store');
+      add({
+        provide: AUTHORIZATION_CODE_STORE,
+        inject: [TTL_STORE, CLOCK],
+        useFactory: (store: TtlStore, clock: Clock) => new TtlAuthorizationCodeStore({ store, clock }),
       });
     }
     if (needs.directory) {

@@ -10,6 +10,11 @@ export interface TtlStore {
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   /** Returns the value and deletes the key atomically (single-use values). */
   take(key: string): Promise<string | null>;
+  /**
+   * Sets the key to `value` with the ttl and returns what it held before (null when missing or expired),
+   * atomically: of concurrent callers exactly one sees the earlier value (SET … PX … GET).
+   */
+  replace(key: string, value: string, ttlMs: number): Promise<string | null>;
   /** Increments a counter, creating it with the ttl when it does not exist; returns the new value. */
   increment(key: string, ttlMs: number): Promise<number>;
   delete(key: string): Promise<void>;

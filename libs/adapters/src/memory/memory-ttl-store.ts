@@ -68,6 +68,14 @@ export class MemoryTtlStore implements TtlStore {
     return entry.value;
   }
 
+  async replace(key: string, value: string, ttlMs: number): Promise<string | null> {
+    this.assertOpen();
+    assertTtlMs(ttlMs);
+    const previous = this.live(key, this.now());
+    this.put(key, value, ttlMs);
+    return previous === undefined ? null : previous.value;
+  }
+
   async increment(key: string, ttlMs: number): Promise<number> {
     this.assertOpen();
     assertTtlMs(ttlMs);

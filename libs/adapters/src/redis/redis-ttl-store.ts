@@ -34,7 +34,7 @@ const UNAVAILABLE_REPLY = /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BU
  * rejects at once with TtlStoreUnavailableError until it is back (ioredis reconnects in the background).
  * Only the first commands after construction wait, at most connectTimeoutMs, for the first connection.
  *
- * `take` is GETDEL (single use under any concurrency), `setIfAbsent` is SET NX PX, `increment` is a Lua
+ * `take` is GETDEL (single use under any concurrency), `setIfAbsent` is SET NX PX, `replace` is SET PX GET, `increment` is a Lua
  * script (INCR, plus PEXPIRE when the key is new). Error replies about the data itself (e.g. incrementing a
  * non-integer) reject with Redis's ReplyError, not as unavailable.
  */
@@ -95,6 +95,12 @@ export class RedisTtlStore implements TtlStore {
 
   take(key: string): Promise<string | null> {
     return this.run(() => this.client.getdel(key));
+  }
+
+  async replace(key: string, value: string, ttlMs: number): Promise<string | null> {
+    assertTtlMs(ttlMs);
+    // SET with GET (Redis 6.2): one command, so concurrent callers are ordered and exactly one sees the earlier value.
+    return this.run(() => this.client.set(key, value, 'PX', ttlMs, 'GET'));
   }
 
   async increment(key: string, ttlMs: number): Promise<number> {

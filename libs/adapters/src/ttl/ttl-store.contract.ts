@@ -122,6 +122,25 @@ export function describeTtlStoreContract(name: string, open: () => Promise<TtlSt
       });
     });
 
+    describe('replace', () => {
+      it('sets the value with the ttl and returns the earlier value, or null', async () => {
+        expect(await store.replace('code:r', 'first', ttl * 100)).toBeNull();
+        expect(await store.replace('code:r', 'second', ttl)).toBe('first');
+        expect(await store.get('code:r')).toBe('second');
+        await subject.elapse(ttl * 1.4);
+        expect(await store.get('code:r')).toBeNull();
+        expect(await store.replace('code:r', 'third', ttl * 100)).toBeNull();
+      });
+
+      it('shows the earlier value to exactly one of 50 concurrent callers', async () => {
+        const stores = [store, ...(await subject.peers(4))];
+        await store.set('code:replace-race', 'issued', ttl * 100);
+        const seen = await Promise.all(Array.from({ length: 50 }, (_, i) => stores[i % stores.length]!.replace('code:replace-race', `marker-${i}`, ttl * 100)));
+        expect(seen.filter((value) => value === 'issued')).toHaveLength(1);
+        expect(seen.filter((value) => value === null)).toHaveLength(0);
+      });
+    });
+
     describe('increment', () => {
       it('creates a counter at 1 with the ttl, then increments it without extending the ttl', async () => {
         expect(await store.increment('attempts:client-1', ttl)).toBe(1);
@@ -184,6 +203,7 @@ export function describeTtlStoreContract(name: string, open: () => Promise<TtlSt
           () => other!.set('k', 'v', ttl),
           () => other!.setIfAbsent('k', 'v', ttl),
           () => other!.take('k'),
+          () => other!.replace('k', 'v', ttl),
           () => other!.increment('k', ttl),
           () => other!.delete('k'),
           () => other!.ping(),

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { MAX_AUTHORIZATION_CODE_TTL_SECONDS, type AuthorizationCodeGrant } from '@authz/oauth';
+import type { AuthorizationCodeStore, Clock, CodeRedemption, TtlStore } from '@authz/ports';
+
+export type TtlAuthorizationCodeStoreOptions = {
+  store: TtlStore;
+  clock: Clock;
+  /**
+   * How long a redeemed code stays recognisable as a replay (RFC 6749 §4.1.2: a second use must fail and
+   * should revoke what the first issued). After it, a replay is merely unknown (still invalid_grant).
+   * Default 10 minutes.
+   */
+  replayWindowMs?: number;
+};
+
+const REDEEMED = 'redeemed';
+
+const storedGrant = z
+  .object({
+    grantId: z.string().min(1),
+    clientId: z.string().min(1),
+    redirectUri: z.string().optional(),
+    scopes: z.array(z.string()),
+    resources: z.array(z.string()).optional(),
+    subject: z.string().min(1),
+    authTime: z.number().int(),
+    codeChallenge: z.string().optional(),
+    codeChallengeMethod: z.enum(['S256', 'plain']).optional(),
+    issuedAt: z.number().int(),
+    expiresAt: z.number().int(),
+  })
+  .strict();
+
+const owner = z.object({ grantId: z.string().min(1), clientId: z.string().min(1) }).strict();
+
+/**
+ * Authorization codes over the TtlStore port (Redis in production, the in-memory twin in the all-in-one
+ * mode), keyed by the code's hash (`code:<sha256 hash>`), never by the code.
+ *
+ * Saving writes the grant under `code:` for its lifetime and the grant's owner under `code-owner:` for the
+ * replay window. Redeeming is one atomic SET … GET that swaps the grant for a "redeemed" marker: of
+ * concurrent redemptions exactly one receives the grant, every other one (and every later one within
+ * the replay window) sees the marker and learns, from `code-owner:`, which grant to revoke.
+ */
+export class TtlAuthorizationCodeStore implements AuthorizationCodeStore {
+  private readonly replayWindowMs: number;
+
+  constructor(private readonly options: TtlAuthorizationCodeStoreOptions) {
+    this.replayWindowMs = options.replayWindowMs ?? 600_000;
+  }
+
+  async save(codeHash: string, grant: AuthorizationCodeGrant): Promise<void> {
+    const nowSeconds = Math.floor(this.options.clock.now().getTime() / 1000);
+    const lifetime = grant.expiresAt - nowSeconds;
+    if (lifetime < 1 || lifetime > MAX_AUTHORIZATION_CODE_TTL_SECONDS) {
+      throw new RangeError(`an authorization code lives 1 to ${MAX_AUTHORIZATION_CODE_TTL_SECONDS} s, not ${lifetime} s`);
+    }
+    const record = storedGrant.parse(grant);
+    // The owner first: a code is never redeemable without its replay record.
+    await this.options.store.set(ownerKey(codeHash), JSON.stringify({ grantId: record.grantId, clientId: record.clientId }), this.replayWindowMs);
+    await this.options.store.set(codeKey(codeHash), JSON.stringify(record), lifetime * 1000);
+  }
+
+  async redeem(codeHash: string): Promise<CodeRedemption> {
+    const previous = await this.options.store.replace(codeKey(codeHash), REDEEMED, this.replayWindowMs);
+    if (previous === null) {
+      // Never issued or expired: drop the marker this call just wrote, so it never reads as a replay.
+      await this.options.store.delete(codeKey(codeHash));
+      return { outcome: 'unknown' };
+    }
+    if (previous === REDEEMED) {
+      const recorded = owner.safeParse(parseJson(await this.options.store.get(ownerKey(codeHash))));
+      return recorded.success ? { outcome: 'replayed', ...recorded.data } : { outcome: 'unknown' };
+    }
+    const grant = storedGrant.safeParse(parseJson(previous));
+    if (!grant.success) return { outcome: 'unknown' };
+    if (grant.data.expiresAt * 1000 <= this.options.clock.now().getTime()) return { outcome: 'unknown' };
+    return { outcome: 'redeemed', grant: grant.data };
+  }
+}
+
+function codeKey(codeHash: string): string {
+  return `code:${codeHash}`;
+}
+
+function ownerKey(codeHash: string): string {
+  return `code-owner:${codeHash}`;
+}
+
+function parseJson(text: string | null): unknown {
+  if (text === null) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
