@@ -9,3 +9,4 @@ export * from './postgres';
 export * from './redis';
 export * from './ldap';
 export * from './directory';
+export * from './identity';
