@@ -120,13 +120,17 @@ export class HttpCredentialVerifier implements CredentialVerifier {
   }
 }
 
+// fetch's errors come from Node's own realm (not always `instanceof Error` here, e.g. under jest): duck-typed.
+type ErrorLike = { name?: unknown; message?: unknown; code?: unknown; cause?: unknown };
+
 function isTimeout(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+  const name = (error as ErrorLike | null)?.name;
+  return name === 'TimeoutError' || name === 'AbortError';
 }
 
 function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = (error as { cause?: unknown }).cause;
-  const code = cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.message) : undefined;
-  return code !== undefined ? `${error.message} (${code})` : error.message;
+  if (error === null || typeof error !== 'object') return String(error);
+  const { message, cause } = error as ErrorLike;
+  const detail = cause !== null && typeof cause === 'object' ? ((cause as ErrorLike).code ?? (cause as ErrorLike).message) : undefined;
+  return detail !== undefined ? `${String(message)} (${String(detail)})` : String(message);
 }
