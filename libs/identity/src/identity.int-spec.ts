@@ -63,13 +63,13 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-function setup(options: { ldap?: Partial<LdapDirectoryOptions>; redisUrl?: string } = {}) {
+function setup(options: { ldap?: Partial<LdapDirectoryOptions>; redisUrl?: string; policy?: LoginThrottlePolicy; failureFloorMs?: number } = {}) {
   const keyPrefix = `${filePrefix}${(runs += 1)}:`;
   const directory = new LdapDirectory(ldapOptions(options.ldap));
   const counters = new RedisTtlStore({ url: options.redisUrl ?? process.env.REDIS_URL!, keyPrefix });
   const bus = new MemoryEventBus({ source: 'urn:authz:identity' });
   open.push(directory, counters, bus);
-  const identity = new IdentityService({ directory, counters, publisher: bus, clock: systemClock, policy: POLICY });
+  const identity = new IdentityService({ directory, counters, publisher: bus, clock: systemClock, policy: options.policy ?? POLICY, failureFloorMs: options.failureFloorMs ?? 0 });
   const binds = jest.spyOn(Client.prototype, 'bind');
   return {
     identity,
@@ -140,6 +140,27 @@ describe('IdentityService on slapd and Redis', () => {
     await expect(verify('alice', 'wrong-password')).rejects.toBeInstanceOf(IdentityUnavailableError);
     expect(allBinds()).toBe(0);
     expect(events().map((event) => (event.data as { reason: string }).reason)).toEqual(['counter_store_unavailable', 'counter_store_unavailable']);
+  });
+
+  it('answers an unknown user and a wrong password in the same time with the failure floor (a search vs a search and a bind)', async () => {
+    const lenient = { ...POLICY, username: { delayAfter: 1000, lockoutAfter: 1000 }, clientIp: { delayAfter: 1000, lockoutAfter: 1000 } };
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const measure = async (verify: ReturnType<typeof setup>['verify'], username: string, password: string) => {
+      const times: number[] = [];
+      for (let i = 0; i < 9; i += 1) {
+        const started = performance.now();
+        expect(await verify(username, password)).toEqual({ outcome: 'invalid_credentials' });
+        times.push(performance.now() - started);
+      }
+      return median(times);
+    };
+    const floored = setup({ policy: lenient, failureFloorMs: 150 });
+    await floored.verify('alice', 'alice-password'); // warm the service connection
+    const unknown = await measure(floored.verify, 'mallory', 'wrong-password');
+    const wrong = await measure(floored.verify, 'alice', 'wrong-password');
+    expect(unknown).toBeGreaterThanOrEqual(145);
+    expect(wrong).toBeGreaterThanOrEqual(145);
+    expect(Math.abs(unknown - wrong)).toBeLessThan(15);
   });
 
   it('takes the subject from the mapped attribute (entryUUID) into the verdict and the event', async () => {

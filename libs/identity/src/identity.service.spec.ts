@@ -328,6 +328,25 @@ describe('IdentityService', () => {
     });
   });
 
+  it('answers a failure no sooner than failureFloorMs after the attempt began (an unknown user takes as long as a wrong password); a success at once', async () => {
+    const { directory, counters, bus, clock } = setup();
+    const identity = new IdentityService({ directory, counters, publisher: bus, clock, policy: POLICY, failureFloorMs: 120 });
+    const timed = async (username: string, password: string) => {
+      const started = performance.now();
+      const verdict = await identity.verify({ username, password, clientId: 'web-app' });
+      return { outcome: verdict.outcome, ms: performance.now() - started };
+    };
+    const unknown = await timed('mallory', 'guess');
+    const wrong = await timed('bob', 'wrong');
+    const right = await timed('carol', 'carol-password');
+    expect([unknown.outcome, wrong.outcome, right.outcome]).toEqual(['invalid_credentials', 'invalid_credentials', 'authenticated']);
+    for (const failure of [unknown, wrong]) {
+      expect(failure.ms).toBeGreaterThanOrEqual(115); // timers have millisecond granularity
+      expect(failure.ms).toBeLessThan(400);
+    }
+    expect(right.ms).toBeLessThan(100);
+  });
+
   it('answers credentials beyond the bounds invalid_credentials without a bind or an event', async () => {
     const { verify, directory, events } = setup();
     expect(await verify('', 'alice-password')).toEqual({ outcome: 'invalid_credentials' });

@@ -28,6 +28,12 @@ export type IdentityServiceOptions = {
   publisher: EventPublisher;
   clock: Clock;
   policy: LoginThrottlePolicy;
+  /**
+   * An `invalid_credentials` answer leaves no sooner than this many ms after the attempt began
+   * (LOGIN_FAILURE_MIN_MS; default 0). An unknown user costs one search, a wrong password a search and a
+   * bind: without a floor, the difference in time tells who exists.
+   */
+  failureFloorMs?: number;
   logger?: Logger;
 };
 
@@ -50,7 +56,8 @@ type Attempt = {
  *     `locked` with `retryAfter`, and no bind at all;
  *  3. exactly one bind as the user (Directory.authenticate: search with an escaped filter, then bind);
  *  4. a failure is counted (both counters; a delay or a lockout may start); a success clears the
- *     username's counter;
+ *     username's counter; a failure is answered no sooner than `failureFloorMs` after the start, so that
+ *     an unknown user (a search) and a wrong password (a search and a bind) take the same time;
  *  5. the outcome is recorded as oauth.user.authenticated.v1 or oauth.user.authentication_failed.v1
  *     and the caller answered only once the log has acknowledged it.
  *
@@ -66,6 +73,7 @@ export class IdentityService implements CredentialVerifier {
   private readonly clock: Clock;
   private readonly throttle: LoginThrottle;
   private readonly logger: Logger;
+  private readonly failureFloorMs: number;
 
   constructor(options: IdentityServiceOptions) {
     this.directory = options.directory;
@@ -73,6 +81,7 @@ export class IdentityService implements CredentialVerifier {
     this.clock = options.clock;
     this.throttle = new LoginThrottle(options.counters, options.policy, options.clock);
     this.logger = (options.logger ?? silentLogger).child({ component: 'identity' });
+    this.failureFloorMs = options.failureFloorMs ?? 0;
   }
 
   async verify(check: CredentialCheck, meta: VerifyMeta = {}): Promise<CredentialVerdict> {
@@ -80,6 +89,7 @@ export class IdentityService implements CredentialVerifier {
       throw new RangeError(`clientId must have 1 to ${CREDENTIAL_LIMITS.clientIdMaxLength} characters`);
     }
     if (!withinCredentialLimits(check.username, check.password)) return { outcome: 'invalid_credentials' };
+    const started = performance.now();
     const attempt = this.attemptOf(check, meta);
 
     const lock = await this.guard(attempt, () => this.throttle.check(attempt.counters));
@@ -98,6 +108,8 @@ export class IdentityService implements CredentialVerifier {
       const { usernameFailures } = await this.guard(attempt, () => this.throttle.recordFailure(attempt.counters));
       await this.record(this.failed(attempt, 'invalid_credentials', { usernameFailures }), attempt.meta);
       this.logger.info({ usernameHash: attempt.counters.usernameHash, clientId: check.clientId, usernameFailures }, 'login failed: invalid credentials');
+      const wait = this.failureFloorMs - (performance.now() - started);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
       return { outcome: 'invalid_credentials' };
     }
 

@@ -66,6 +66,7 @@ describe('loadSettings', () => {
       LOGIN_IP_LOCKOUT_AFTER: 100,
       LOGIN_DELAY_MAX: 60,
       LOGIN_LOCKOUT_DURATION: 900,
+      LOGIN_FAILURE_MIN_MS: 250,
       SERVICE: 'token',
     });
   });
