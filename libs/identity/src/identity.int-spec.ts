@@ -21,6 +21,7 @@ const POLICY: LoginThrottlePolicy = {
   clientIp: { delayAfter: 50, lockoutAfter: 100 },
   maxDelaySeconds: 1,
   lockoutSeconds: 2,
+  inFlightSeconds: 30,
 };
 
 const filePrefix = `test-identity:${randomBytes(5).toString('hex')}:`;
@@ -95,6 +96,22 @@ describe('IdentityService on slapd and Redis', () => {
     const before = allBinds();
     expect(await verify('mallory', 'alice-password')).toEqual({ outcome: 'invalid_credentials' });
     expect(allBinds()).toBe(before);
+  });
+
+  it('a parallel burst against a username that has failed gets exactly one bind (the rest are refused)', async () => {
+    const realBind = Client.prototype.bind;
+    const { verify, userBinds, keys } = setup({ policy: { ...POLICY, username: { delayAfter: 100, lockoutAfter: 100 } } });
+    // Slow binds (30 ms), so that every attempt of the burst starts while the first is still binding.
+    jest.spyOn(Client.prototype, 'bind').mockImplementation(async function (this: Client, ...args: Parameters<Client['bind']>) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      return realBind.apply(this, args);
+    });
+    await verify('alice', 'wrong-password');
+    const verdicts = await Promise.all(Array.from({ length: 10 }, () => verify('alice', 'alice-password')));
+    expect(userBinds()).toBe(2);
+    expect(verdicts.filter((verdict) => verdict.outcome === 'authenticated')).toHaveLength(1);
+    expect(verdicts.filter((verdict) => verdict.outcome === 'locked')).toEqual(Array(9).fill({ outcome: 'locked', retryAfter: 1 }));
+    expect(await keys()).toEqual([`${ipKey}:failures`]);
   });
 
   it('keeps its counters in Redis under hashed keys with a ttl, and clears the username counter on success', async () => {

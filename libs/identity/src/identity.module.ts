@@ -13,6 +13,8 @@ export function loginThrottlePolicy(settings: Settings): LoginThrottlePolicy {
     clientIp: { delayAfter: settings.LOGIN_IP_DELAY_AFTER, lockoutAfter: settings.LOGIN_IP_LOCKOUT_AFTER },
     maxDelaySeconds: settings.LOGIN_DELAY_MAX,
     lockoutSeconds: settings.LOGIN_LOCKOUT_DURATION,
+    // Longer than the longest attempt: connect and search, connect and bind as the user.
+    inFlightSeconds: Math.ceil((2 * settings.LDAP_CONNECT_TIMEOUT_MS + 2 * settings.LDAP_TIMEOUT_MS) / 1000) + 1,
   };
 }
 
