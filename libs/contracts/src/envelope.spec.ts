@@ -299,6 +299,8 @@ describe('the event registry', () => {
         'publicJwk.use',
         'createdAt',
       ],
+      'oauth.user.authenticated.v1': ['usernameHash', 'subject', 'clientId', 'clientIpHash', 'authTime'],
+      'oauth.user.authentication_failed.v1': ['usernameHash', 'clientId', 'clientIpHash', 'reason', 'usernameFailures', 'lockedBy', 'lockedUntil'],
     });
     const risky = /token$|secret|password|code|verifier|assertion|private|^d$|\.d$|\.(p|q|dp|dq|qi|k)$/i;
     expect(Object.values(fields).flat().filter((field) => risky.test(field))).toEqual([]);
@@ -313,10 +315,12 @@ describe('the event registry', () => {
   });
 
   it('puts every event on a topic of Topics', () => {
-    expect(ALL_TOPICS).toEqual(['oauth.tokens', 'oauth.keys', 'oauth.dead-letter']);
+    expect(ALL_TOPICS).toEqual(['oauth.tokens', 'oauth.keys', 'oauth.dead-letter', 'oauth.identity']);
     expect(Object.fromEntries(EVENT_TYPES.map((type) => [type, topicOf(type)]))).toStrictEqual({
       'oauth.access_token.issued.v1': Topics.tokens,
       'oauth.signing_key.published.v1': Topics.keys,
+      'oauth.user.authenticated.v1': Topics.identity,
+      'oauth.user.authentication_failed.v1': Topics.identity,
     });
     for (const type of EVENT_TYPES) expect(ALL_TOPICS).toContain(topicOf(type));
   });
