@@ -4,3 +4,8 @@ export * from './events/common';
 export * from './events/registry';
 export * from './events/access-token-issued.event';
 export * from './events/signing-key-published.event';
+export * from './events/refresh-token-issued.event';
+export * from './events/refresh-token-rotated.event';
+export * from './events/refresh-token-reuse-detected.event';
+export * from './events/authorization-code-redeemed.event';
+export * from './events/grant-revoked.event';

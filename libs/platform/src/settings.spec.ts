@@ -26,7 +26,7 @@ describe('loadSettings', () => {
       HOST: '0.0.0.0',
       PORT: 8082,
       ISSUER: 'http://localhost:8080',
-      ACCESS_TOKEN_TTL: 300,
+      ACCESS_TOKEN_TTL: 600,
       CLIENTS_FILE: 'deploy/seed/clients.json',
       INSTANCE_ID: expect.stringMatching(INSTANCE_ID),
       LOG_LEVEL: 'info',
@@ -50,6 +50,9 @@ describe('loadSettings', () => {
       INTROSPECTION_URL: 'http://localhost:8083/verify',
       RESOURCE_AUDIENCE: 'https://api.example.org',
       USERS_LDIF: 'deploy/seed/users.ldif',
+      REFRESH_TOKEN_TTL: 2_592_000,
+      REFRESH_TOKEN_IDLE_TTL: 1_209_600,
+      REFRESH_GRACE_SECONDS: 0,
       SERVICE: 'token',
     });
   });
