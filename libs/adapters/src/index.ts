@@ -11,3 +11,4 @@ export * from './ldap';
 export * from './directory';
 export * from './codes/ttl-authorization-code-store';
 export * from './refresh/sql-refresh-family-store';
+export * from './identity';

@@ -318,6 +318,8 @@ describe('the event registry', () => {
       'oauth.refresh_token.reuse_detected.v1': ['familyId', 'grantId', 'clientId', 'presentedTokenHash', 'presentedGeneration', 'currentGeneration', 'detectedAt'],
       'oauth.authorization_code.redeemed.v1': ['codeHash', 'grantId', 'clientId', 'sub', 'redeemedAt'],
       'oauth.grant.revoked.v1': ['grantId', 'clientId', 'subject', 'reason', 'revokedAt'],
+      'oauth.user.authenticated.v1': ['usernameHash', 'subject', 'clientId', 'clientIpHash', 'authTime'],
+      'oauth.user.authentication_failed.v1': ['usernameHash', 'clientId', 'clientIpHash', 'reason', 'usernameFailures', 'lockedBy', 'lockedUntil'],
     });
     const risky = /token$|secret|password|code|verifier|assertion|private|^d$|\.d$|\.(p|q|dp|dq|qi|k)$/i;
     // A `…Hash` field holds a `sha256:` digest (its schema refuses anything else), never the value.
@@ -333,7 +335,7 @@ describe('the event registry', () => {
   });
 
   it('puts every event on a topic of Topics', () => {
-    expect(ALL_TOPICS).toEqual(['oauth.tokens', 'oauth.keys', 'oauth.dead-letter']);
+    expect(ALL_TOPICS).toEqual(['oauth.tokens', 'oauth.keys', 'oauth.dead-letter', 'oauth.identity']);
     expect(Object.fromEntries(EVENT_TYPES.map((type) => [type, topicOf(type)]))).toStrictEqual({
       'oauth.access_token.issued.v1': Topics.tokens,
       'oauth.signing_key.published.v1': Topics.keys,
@@ -342,6 +344,8 @@ describe('the event registry', () => {
       'oauth.refresh_token.reuse_detected.v1': Topics.tokens,
       'oauth.authorization_code.redeemed.v1': Topics.tokens,
       'oauth.grant.revoked.v1': Topics.tokens,
+      'oauth.user.authenticated.v1': Topics.identity,
+      'oauth.user.authentication_failed.v1': Topics.identity,
     });
     for (const type of EVENT_TYPES) expect(ALL_TOPICS).toContain(topicOf(type));
   });

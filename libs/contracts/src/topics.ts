@@ -9,6 +9,8 @@ export const Topics = {
   keys: 'oauth.keys',
   /** Messages a consumer could not process after its retries, with the reason in the headers. */
   deadLetter: 'oauth.dead-letter',
+  /** Login attempts (oauth.user.*): never a password. Key: the sha256 hash of the normalized username, so one login name's attempts stay in order. */
+  identity: 'oauth.identity',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];

@@ -6,6 +6,8 @@ import { refreshTokenRotatedV1 } from './refresh-token-rotated.event';
 import { refreshTokenReuseDetectedV1 } from './refresh-token-reuse-detected.event';
 import { authorizationCodeRedeemedV1 } from './authorization-code-redeemed.event';
 import { grantRevokedV1 } from './grant-revoked.event';
+import { userAuthenticatedV1 } from './user-authenticated.event';
+import { userAuthenticationFailedV1 } from './user-authentication-failed.event';
 
 /**
  * The one registry of event types: the closed union is derived from it, so a `switch` over
@@ -21,6 +23,8 @@ export const EVENT_DEFINITIONS = {
   [refreshTokenReuseDetectedV1.type]: refreshTokenReuseDetectedV1,
   [authorizationCodeRedeemedV1.type]: authorizationCodeRedeemedV1,
   [grantRevokedV1.type]: grantRevokedV1,
+  [userAuthenticatedV1.type]: userAuthenticatedV1,
+  [userAuthenticationFailedV1.type]: userAuthenticationFailedV1,
 } as const;
 
 export type EventType = keyof typeof EVENT_DEFINITIONS;
