@@ -12,9 +12,9 @@ import { type AddressInfo, connect, createServer, type Server, type Socket } fro
 import { Redis } from 'ioredis';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { RedisTtlStore, TtlAuthorizationCodeStore } from '@authz/adapters';
-import { deserializeEnvelope, type Envelope } from '@authz/contracts';
-import { sha256Hash } from '@authz/oauth';
+import { PgDatabase, RedisTtlStore, SqlRefreshFamilyStore, TtlAuthorizationCodeStore } from '@authz/adapters';
+import { deserializeEnvelope, type DomainEvent, type Envelope } from '@authz/contracts';
+import { evolveRefreshFamily, type RefreshFamilyState, sha256Hash } from '@authz/oauth';
 import { systemClock } from '@authz/ports';
 import { basic, describeGrantsProtocol, formBody, type GrantsEndpoint, LEGACY_APP } from './grants-protocol';
 import { type RunningService, startServiceProcess, stopServiceProcess } from './service-process';
@@ -185,5 +185,29 @@ describe('password grant during an LDAP outage', () => {
       await proxy.start();
     }
     expect((await password.token({ grant_type: 'password', username: 'carol', password: 'carol-password' }, basic(LEGACY_APP))).status).toBe(200);
+  });
+});
+
+describe('refresh families are what the log says', () => {
+  it('folding a family’s events from Kafka (evolveRefreshFamily) gives exactly its PostgreSQL row', async () => {
+    const standard = endpoint(() => token, codes);
+    const answer = await standard.token({ grant_type: 'password', username: 'bob', password: 'bob-password' }, basic(LEGACY_APP));
+    const first = answer.body.refresh_token as string;
+    const second = (await standard.token({ grant_type: 'refresh_token', refresh_token: first }, basic(LEGACY_APP))).body.refresh_token as string;
+    await standard.token({ grant_type: 'refresh_token', refresh_token: second }, basic(LEGACY_APP));
+    await standard.token({ grant_type: 'refresh_token', refresh_token: first }, basic(LEGACY_APP)); // reuse: revoked
+
+    const db = new PgDatabase({ connectionString: databaseUrl, max: 1 });
+    try {
+      const row = await new SqlRefreshFamilyStore(db).exchange(sha256Hash(first), async (found) => found?.family ?? null);
+      const grantId = row!.grantId;
+      // issued, (access, rotated) × 2, reuse_detected, revoked; plus the access tokens.
+      const events = await standard.events(grantId, 9);
+      const folded = events.map((event) => ({ type: event.type, subject: event.subject, data: event.data }) as DomainEvent).reduce<RefreshFamilyState | null>(evolveRefreshFamily, null);
+      expect(folded).toStrictEqual(row);
+      expect(row).toMatchObject({ generation: 2, revokedAt: expect.any(Number), subject: 'bob', clientId: 'legacy-app' });
+    } finally {
+      await db.close();
+    }
   });
 });
