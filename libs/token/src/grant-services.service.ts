@@ -184,7 +184,7 @@ export class GrantServicesService {
           const nextGrace: StoredRefreshGrace | null =
             graceSeconds > 0 ? { parentTokenHash: request.tokenHash, until: now + graceSeconds * 1000, sealedChild: this.seal(child, next) } : null;
           const accessToken = await request.mint(family);
-          await writer.addToken(rotated.data.tokenHash, family.familyId, next.generation, now);
+          await writer.addToken(rotated.data.tokenHash, family.familyId, next.generation, at * 1000);
           await writer.save(next, nextGrace);
           await publish([rotated]);
           return { outcome: 'rotated', refreshToken: child, accessToken };

@@ -12,10 +12,11 @@ import { type AddressInfo, connect, createServer, type Server, type Socket } fro
 import { Redis } from 'ioredis';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { PgDatabase, RedisTtlStore, SqlRefreshFamilyStore, TtlAuthorizationCodeStore } from '@authz/adapters';
+import { createKafka, KafkaEventSubscriber, PgDatabase, PrefixedEventSubscriber, RedisTtlStore, SqlRefreshFamilyStore, TtlAuthorizationCodeStore } from '@authz/adapters';
 import { deserializeEnvelope, type DomainEvent, type Envelope } from '@authz/contracts';
 import { evolveRefreshFamily, type RefreshFamilyState, sha256Hash } from '@authz/oauth';
-import { systemClock } from '@authz/ports';
+import { silentLogger, systemClock } from '@authz/ports';
+import { rebuildProjection, refreshFamiliesProjection } from '@authz/projections';
 import { basic, describeGrantsProtocol, formBody, type GrantsEndpoint, LEGACY_APP } from './grants-protocol';
 import { type RunningService, startServiceProcess, stopServiceProcess } from './service-process';
 
@@ -206,6 +207,31 @@ describe('refresh families are what the log says', () => {
       const folded = events.map((event) => ({ type: event.type, subject: event.subject, data: event.data }) as DomainEvent).reduce<RefreshFamilyState | null>(evolveRefreshFamily, null);
       expect(folded).toStrictEqual(row);
       expect(row).toMatchObject({ generation: 2, revokedAt: expect.any(Number), subject: 'bob', clientId: 'legacy-app' });
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe('refresh families rebuilt from the log', () => {
+  it('a rebuild from offset 0 gives the live families, tokens and revoked grants (all but the grace window)', async () => {
+    const db = new PgDatabase({ connectionString: databaseUrl, max: 2 });
+    const kafka = createKafka({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: `e2e-grants-rebuild-${run}`, logger: silentLogger });
+    try {
+      const subscriber = new PrefixedEventSubscriber(new KafkaEventSubscriber({ kafka, logger: silentLogger }), prefix);
+      const result = await rebuildProjection(refreshFamiliesProjection, { db, subscriber, logger: silentLogger });
+      const families = `family_id, grant_id, client_id, subject, scope, audience, auth_time, generation, current_token_hash, created_at, expires_at, idle_expires_at, revoked_at`;
+      const tables = [
+        [`SELECT ${families} FROM %s.refresh_families ORDER BY family_id`, 'refresh_families'],
+        ['SELECT * FROM %s.refresh_tokens ORDER BY token_hash', 'refresh_tokens'],
+        ['SELECT * FROM %s.revoked_grants ORDER BY grant_id', 'revoked_grants'],
+      ] as const;
+      for (const [query, table] of tables) {
+        const live = await db.query(query.replace('%s', 'public'));
+        const rebuilt = await db.query(query.replace('%s', `"${result.schema}"`));
+        expect({ table, rows: rebuilt.rows }).toEqual({ table, rows: live.rows });
+        expect(live.rows.length).toBeGreaterThan(2);
+      }
     } finally {
       await db.close();
     }
