@@ -8,9 +8,9 @@ describe('authorizationServerMetadata (RFC 8414 §2)', () => {
       jwks_uri: 'https://auth.example.org/jwks',
       introspection_endpoint: 'https://auth.example.org/introspect',
       response_types_supported: [],
-      grant_types_supported: ['client_credentials'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'password'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     });
   });
 
@@ -21,9 +21,9 @@ describe('authorizationServerMetadata (RFC 8414 §2)', () => {
       jwks_uri: 'https://example.org/tenant-a/jwks',
       introspection_endpoint: 'https://example.org/tenant-a/introspect',
       response_types_supported: [],
-      grant_types_supported: ['client_credentials'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'password'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     });
   });
 
@@ -33,7 +33,7 @@ describe('authorizationServerMetadata (RFC 8414 §2)', () => {
     first.token_endpoint_auth_methods_supported.pop();
 
     const second = authorizationServerMetadata('https://auth.example.org');
-    expect(second.grant_types_supported).toEqual(['client_credentials']);
-    expect(second.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post']);
+    expect(second.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials', 'password']);
+    expect(second.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']);
   });
 });
