@@ -4,3 +4,7 @@ export * from './events/common';
 export * from './events/registry';
 export * from './events/access-token-issued.event';
 export * from './events/signing-key-published.event';
+export * from './events/client-state';
+export * from './events/client-registered.event';
+export * from './events/client-updated.event';
+export * from './events/client-deleted.event';

@@ -9,8 +9,17 @@ export const Topics = {
   keys: 'oauth.keys',
   /** Messages a consumer could not process after its retries, with the reason in the headers. */
   deadLetter: 'oauth.dead-letter',
+  /**
+   * Client registrations (RFC 7591/7592): registered, updated, deleted. Key: the client id. Every event
+   * carries the client's whole state, so the topic is compacted (the last event per client is enough)
+   * and every replica rebuilds its client map by reading it from the start.
+   */
+  clients: 'oauth.clients',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
 
 export const ALL_TOPICS: readonly TopicName[] = Object.values(Topics);
+
+/** Topics created with `cleanup.policy=compact`: the last event per key is the state (never deleted by age). */
+export const COMPACTED_TOPICS: readonly TopicName[] = [Topics.clients];

@@ -11,3 +11,5 @@ export * from './clients/client-authentication';
 export * from './grants/grant-handler';
 export * from './grants/grant-registry';
 export * from './grants/client-credentials.grant';
+export * from './clients/client-secret';
+export * from './clients/client-metadata';

@@ -17,6 +17,7 @@ const HARDENED_ENV = {
   ISSUER: 'https://auth.example.org',
   KEY_ENCRYPTION_KEY: 'ZGV2ZWxvcG1lbnQtb25seS1rZXktZW5jcnlwdGlvbiE',
   LDAP_BIND_PASSWORD: 'a-real-password',
+  CLIENT_SECRET_PEPPER: 'cGVwcGVyLWZvci10ZXN0cy1vbmx5LTMyLWJ5dGVzLWxvbmc',
 };
 
 describe('loadSettings', () => {
@@ -164,6 +165,7 @@ describe('unsafeDefaults', () => {
       'KEY_ENCRYPTION_KEY is not set: signing keys are encrypted with a development key. Set it in production.',
       'ISSUER is not set: using http://localhost:8080. Set it to the public https URL of the suite.',
       'LDAP_BIND_PASSWORD is the development default.',
+      'CLIENT_SECRET_PEPPER is not set: client secrets are hashed with a development key. Set it in production.',
     ]);
   });
 

@@ -1,6 +1,9 @@
 import type { z } from 'zod';
 import { accessTokenIssuedV1 } from './access-token-issued.event';
 import { signingKeyPublishedV1 } from './signing-key-published.event';
+import { clientRegisteredV1 } from './client-registered.event';
+import { clientUpdatedV1 } from './client-updated.event';
+import { clientDeletedV1 } from './client-deleted.event';
 
 /**
  * The one registry of event types: the closed union is derived from it, so a `switch` over
@@ -11,6 +14,9 @@ import { signingKeyPublishedV1 } from './signing-key-published.event';
 export const EVENT_DEFINITIONS = {
   [accessTokenIssuedV1.type]: accessTokenIssuedV1,
   [signingKeyPublishedV1.type]: signingKeyPublishedV1,
+  [clientRegisteredV1.type]: clientRegisteredV1,
+  [clientUpdatedV1.type]: clientUpdatedV1,
+  [clientDeletedV1.type]: clientDeletedV1,
 } as const;
 
 export type EventType = keyof typeof EVENT_DEFINITIONS;
