@@ -105,7 +105,8 @@ function noStore(reply: FastifyReply): void {
 /** RFC 7591 §3.1: the request is an application/json document (Fastify has parsed it; other types arrive as text). */
 function jsonBody(request: FastifyRequest): unknown {
   const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (mediaType !== JSON_MEDIA_TYPE || typeof request.body === 'string' || request.body === undefined) {
+  // Any other media type reaches here as text (bootstrap's '*' parser); a JSON one as its parsed value.
+  if (mediaType !== JSON_MEDIA_TYPE || request.body === undefined) {
     throw new InvalidRequest(`the request body must be ${JSON_MEDIA_TYPE}`);
   }
   return request.body;

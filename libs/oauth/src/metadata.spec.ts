@@ -57,7 +57,7 @@ describe('authorizationServerMetadata: what the deployment enables', () => {
   it('never lists "none" among the signing algorithms, nor an HMAC one (RFC 8414 §2)', () => {
     const algorithms = authorizationServerMetadata('https://auth.example.org', { privateKeyJwt: true }).token_endpoint_auth_signing_alg_values_supported;
 
-    expect(algorithms?.filter((alg) => alg === 'none' || alg.startsWith('HS'))).toEqual([]);
+    expect((algorithms as string[] | undefined)?.filter((alg) => alg === 'none' || alg.startsWith('HS'))).toEqual([]);
   });
 
   it('lists the authorization endpoint when it is served (response types follow the code grant)', () => {

@@ -1,4 +1,4 @@
-import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
+import { type CryptoKey, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { InvalidClient, InvalidRequest, OAuthError } from '../errors';
 import { sha256Hash } from '../hash';
 import {
