@@ -101,7 +101,8 @@ describe('walking skeleton over Kafka, PostgreSQL, Redis and slapd', () => {
       introspection_endpoint: `${ISSUER}/introspect`,
       response_types_supported: [],
       grant_types_supported: ['client_credentials'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: ['ES256', 'RS256', 'PS256', 'EdDSA'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     });
     const jwks = await fetch(`${services.token!.url}/jwks`);
