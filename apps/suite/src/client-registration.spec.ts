@@ -10,7 +10,7 @@ import { type CryptoKey, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } fro
 import type { MemoryEventBus } from '@authz/adapters';
 import { type Envelope, Topics } from '@authz/contracts';
 import { createHttpApp, loadSettings } from '@authz/platform';
-import { EVENT_PUBLISHER, silentLogger } from '@authz/ports';
+import { CLIENT_REGISTRY, type ClientRegistry, EVENT_PUBLISHER, silentLogger } from '@authz/ports';
 import { SuiteAppModule } from './app.module';
 
 const ISSUER = 'https://issuer.test';
@@ -443,5 +443,45 @@ describe('the metadata and a suite without an initial access token', () => {
     } finally {
       await closed.close();
     }
+  });
+});
+
+describe('fail closed (the event log is down)', () => {
+  it('answers a registration 503 temporarily_unavailable and registers nothing', async () => {
+    const registry = app.get<ClientRegistry>(CLIENT_REGISTRY);
+    const before = (await registry.list()).length;
+    bus.setUnavailable(true);
+    try {
+      const response = await app.inject({ method: 'POST', url: '/register', headers: { 'content-type': JSON_TYPE, ...bearer(INITIAL_ACCESS_TOKEN) }, payload: JSON.stringify(SERVICE_METADATA) });
+
+      expect({ status: response.statusCode, body: response.json(), retryAfter: response.headers['retry-after'], cacheControl: response.headers['cache-control'] }).toEqual({
+        status: 503,
+        body: { error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable, retry later' },
+        retryAfter: '1',
+        cacheControl: 'no-store',
+      });
+    } finally {
+      bus.setUnavailable(false);
+    }
+    expect(await registry.list()).toHaveLength(before);
+  });
+});
+
+describe('RFC 7592 update of the authentication method', () => {
+  it('issues a secret when a client moves to client_secret_post, and drops it when it moves to private_key_jwt', async () => {
+    const jwk = { ...(await exportJWK((await generateKeyPair('ES256')).publicKey)), kid: 'k' };
+    const registration = await registered({ ...SERVICE_METADATA, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [jwk] } });
+    const put = (metadata: Record<string, unknown>) =>
+      send('PUT', `/register/${registration.client_id}`, { 'content-type': JSON_TYPE, ...bearer(registration.registration_access_token) }, JSON.stringify({ ...metadata, client_id: registration.client_id }));
+
+    const toPost = await put({ ...SERVICE_METADATA, token_endpoint_auth_method: 'client_secret_post' });
+    const secret = (toPost.body as { client_secret: string }).client_secret;
+    expect(toPost.body).toMatchObject({ token_endpoint_auth_method: 'client_secret_post', client_secret: expect.stringMatching(SECRET), client_secret_expires_at: 0 });
+    expect((await token(`grant_type=client_credentials&client_id=${registration.client_id}&client_secret=${secret}`)).status).toBe(200);
+
+    const back = await put({ ...SERVICE_METADATA, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [jwk] } });
+    expect(back.body).not.toHaveProperty('client_secret');
+    expect(back.body).not.toHaveProperty('client_secret_expires_at');
+    expect((await token(`grant_type=client_credentials&client_id=${registration.client_id}&client_secret=${secret}`)).status).toBe(400);
   });
 });
