@@ -10,7 +10,7 @@ import { type CryptoKey, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } fro
 import type { MemoryEventBus } from '@authz/adapters';
 import { type Envelope, Topics } from '@authz/contracts';
 import { createHttpApp, loadSettings } from '@authz/platform';
-import { CLIENT_REGISTRY, type ClientRegistry, EVENT_PUBLISHER, silentLogger } from '@authz/ports';
+import { CLIENT_REGISTRY, EVENT_PUBLISHER, type ManagedClientRegistry, silentLogger } from '@authz/ports';
 import { SuiteAppModule } from './app.module';
 
 const ISSUER = 'https://issuer.test';
@@ -448,7 +448,7 @@ describe('the metadata and a suite without an initial access token', () => {
 
 describe('fail closed (the event log is down)', () => {
   it('answers a registration 503 temporarily_unavailable and registers nothing', async () => {
-    const registry = app.get<ClientRegistry>(CLIENT_REGISTRY);
+    const registry = app.get<ManagedClientRegistry>(CLIENT_REGISTRY);
     const before = (await registry.list()).length;
     bus.setUnavailable(true);
     try {

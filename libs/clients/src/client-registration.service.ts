@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ClientState, DomainEvent, EventOf } from '@authz/contracts';
 import { type ClientMetadata, generateClientSecret, InvalidToken, type RegisteredClient, responseTypesOf } from '@authz/oauth';
-import { CLIENT_REGISTRY, type ClientRecord, type ClientRegistry, CLOCK, type Clock, EVENT_PUBLISHER, type EventPublisher } from '@authz/ports';
+import { CLIENT_REGISTRY, type ClientRecord, CLOCK, type Clock, EVENT_PUBLISHER, type EventPublisher, type ManagedClientRegistry } from '@authz/ports';
 import { ClientAuthenticationService } from './client-authentication.service';
 
 /** A registration as answered: the client and the credentials issued by this call (shown once). */
@@ -29,7 +29,7 @@ type Meta = { correlationId?: string };
 @Injectable()
 export class ClientRegistrationService {
   constructor(
-    @Inject(CLIENT_REGISTRY) private readonly registry: ClientRegistry,
+    @Inject(CLIENT_REGISTRY) private readonly registry: ManagedClientRegistry,
     @Inject(EVENT_PUBLISHER) private readonly publisher: EventPublisher,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly authentication: ClientAuthenticationService,

@@ -12,12 +12,17 @@ export type ClientRecord = {
   registrationAccessTokenHash?: string;
 };
 
-/**
- * Registered clients: the seed file's, then those of the oauth.clients topic (registered, updated,
- * deleted events), kept in memory by every replica.
- */
+/** Registered clients, as the endpoints read them (token, authorize, introspection). */
 export interface ClientRegistry {
   find(clientId: string): Promise<RegisteredClient | null>;
+}
+
+/**
+ * The registry behind CLIENT_REGISTRY: the seed file's clients, then those of the oauth.clients topic
+ * (registered, updated, deleted events), kept in memory by every replica. Registration reads and
+ * writes through it; endpoints need only `find` (ClientRegistry).
+ */
+export interface ManagedClientRegistry extends ClientRegistry {
   /** The client and its registration data; null when unknown or deleted. */
   findRecord(clientId: string): Promise<ClientRecord | null>;
   /** The revision of a client's last event, also after a deletion (0 when the id was never registered). */

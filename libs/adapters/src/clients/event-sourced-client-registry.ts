@@ -1,6 +1,6 @@
 import { type Envelope, type EventOf, Topics } from '@authz/contracts';
 import type { RegisteredClient } from '@authz/oauth';
-import type { ClientRecord, ClientRegistry, ConsumedEvent, EventSubscriber, Logger, Subscription } from '@authz/ports';
+import type { ClientRecord, ConsumedEvent, EventSubscriber, Logger, ManagedClientRegistry, Subscription } from '@authz/ports';
 
 type ClientEvent = EventOf<'oauth.client.registered.v1'> | EventOf<'oauth.client.updated.v1'> | EventOf<'oauth.client.deleted.v1'>;
 
@@ -44,7 +44,7 @@ export type EventSourcedClientRegistryOptions = {
  * committed offset is ignored: the map lives in memory), then each event as it comes. `start` resolves
  * once the replica has caught up with the topic as of its start; the service does not listen before.
  */
-export class EventSourcedClientRegistry implements ClientRegistry {
+export class EventSourcedClientRegistry implements ManagedClientRegistry {
   private readonly entries = new Map<string, ClientEntry>();
   private readonly logger: Logger;
   private subscription: Subscription | undefined;
