@@ -105,6 +105,14 @@ describe('loadSettings', () => {
     expect(loadSettings('token', { PORT: '9000' }, { PORT: '' }).PORT).toBe(8082);
   });
 
+  it('reads the client settings: a pepper of at least 32 bytes, an initial access token of at least 32 characters', () => {
+    expect(loadSettings('token', { CLIENT_SECRET_PEPPER: 'a'.repeat(43), REGISTRATION_INITIAL_ACCESS_TOKEN: 'T'.repeat(32) })).toMatchObject({
+      CLIENT_SECRET_PEPPER: 'a'.repeat(43),
+      REGISTRATION_INITIAL_ACCESS_TOKEN: 'T'.repeat(32),
+    });
+    expect(loadSettings('token', {})).not.toHaveProperty('REGISTRATION_INITIAL_ACCESS_TOKEN');
+  });
+
   it('accepts port 0 (any free port) and the bounds of each range', () => {
     expect(loadSettings('token', { PORT: '0', ACCESS_TOKEN_TTL: '30' })).toMatchObject({ PORT: 0, ACCESS_TOKEN_TTL: 30 });
     expect(loadSettings('token', { PORT: '65535', ACCESS_TOKEN_TTL: '86400' })).toMatchObject({ PORT: 65535, ACCESS_TOKEN_TTL: 86400 });
@@ -141,6 +149,10 @@ describe('loadSettings', () => {
       ['ISSUER', 'https://auth.example.org/#frag', 'ISSUER: the issuer must have no query or fragment (RFC 8414 §2)'],
       ['ISSUER', 'ftp://auth.example.org', 'ISSUER: the issuer must be an https URL (http only for local development)'],
       ['KAFKA_BROKERS', ' , ', 'KAFKA_BROKERS: expected at least one value'],
+      ['CLIENT_SECRET_PEPPER', 'short', 'CLIENT_SECRET_PEPPER: expected base64url of at least 32 bytes'],
+      ['CLIENT_SECRET_PEPPER', `${'a'.repeat(43)}=`, 'CLIENT_SECRET_PEPPER: expected base64url of at least 32 bytes'],
+      ['REGISTRATION_INITIAL_ACCESS_TOKEN', 'too-short', 'REGISTRATION_INITIAL_ACCESS_TOKEN: the initial access token must have at least 32 characters'],
+      ['REGISTRATION_INITIAL_ACCESS_TOKEN', `${'a'.repeat(32)} b`, 'REGISTRATION_INITIAL_ACCESS_TOKEN: expected visible ASCII characters'],
     ])('refuses %s=%j with a SettingsError naming the key', (key, value, issue) => {
       expect(settingsError(() => loadSettings('token', { [key]: value }))).toEqual({ type: SettingsError, message: `invalid settings: ${issue}` });
     });
