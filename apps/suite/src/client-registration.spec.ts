@@ -4,6 +4,8 @@
  * refusal is asserted whole: status, body, and the headers the RFCs require; never a 5xx.
  */
 import 'reflect-metadata';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { LightMyRequestResponse } from 'fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
@@ -201,7 +203,7 @@ describe('POST /register (RFC 7591)', () => {
     ['an unknown auth method', () => register({ ...SERVICE_METADATA, token_endpoint_auth_method: 'tls_client_auth' }), invalidMetadata("token_endpoint_auth_method: Invalid enum value. Expected 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none', received 'tls_client_auth'")],
     ['a public client with client_credentials', () => register({ ...SERVICE_METADATA, token_endpoint_auth_method: 'none' }), invalidMetadata('a public client (token_endpoint_auth_method none) cannot use the client_credentials grant (RFC 6749 section 4.4)')],
     ['inconsistent grant and response types', () => register({ grant_types: ['client_credentials'], response_types: ['code'] }), invalidMetadata('grant_types and response_types are inconsistent: authorization_code goes with the response type code (RFC 7591 section 2.1)')],
-    ['private_key_jwt without keys', () => register({ ...SERVICE_METADATA, token_endpoint_auth_method: 'private_key_jwt' }), invalidMetadata('private_key_jwt requires jwks')],
+    ['private_key_jwt without keys', () => register({ ...SERVICE_METADATA, token_endpoint_auth_method: 'private_key_jwt' }), invalidMetadata('private_key_jwt requires jwks or jwks_uri')],
     ['a huge scope', () => register({ ...SERVICE_METADATA, scope: 'a '.repeat(20_000).trim(), default_scope: undefined }), invalidMetadata('scope: String must contain at most 4000 character(s)')],
     ['an http redirect URI', () => register({ redirect_uris: ['http://app.example.org/cb'] }), rfcError(400, 'invalid_redirect_uri', 'a redirect URI must be an absolute https URL (http only on a loopback host) without a fragment')],
     ['a redirect URI with a fragment', () => register({ redirect_uris: ['https://app.example.org/cb#x'] }), rfcError(400, 'invalid_redirect_uri', 'a redirect URI must be an absolute https URL (http only on a loopback host) without a fragment')],
@@ -483,5 +485,34 @@ describe('RFC 7592 update of the authentication method', () => {
     expect(back.body).not.toHaveProperty('client_secret');
     expect(back.body).not.toHaveProperty('client_secret_expires_at');
     expect((await token(`grant_type=client_credentials&client_id=${registration.client_id}&client_secret=${secret}`)).status).toBe(400);
+  });
+});
+
+describe('POST /token with private_key_jwt, keys at a jwks_uri', () => {
+  it('fetches the client key set and caches it', async () => {
+    const first = await generateKeyPair('ES256');
+    const second = await generateKeyPair('ES256');
+    let published = [{ ...(await exportJWK(first.publicKey)), kid: 'first' }];
+    const server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(JSON.stringify({ keys: published })));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const jwksUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
+      const registration = await registered({ ...SERVICE_METADATA, token_endpoint_auth_method: 'private_key_jwt', jwks_uri: jwksUri });
+      expect(registration).toMatchObject({ jwks_uri: jwksUri, token_endpoint_auth_method: 'private_key_jwt' });
+      const signed = (key: CryptoKey, kid: string) =>
+        new SignJWT({ iss: registration.client_id, sub: registration.client_id, aud: ISSUER, exp: Math.floor(Date.now() / 1000) + 60, jti: `${kid}-${Math.random()}` })
+          .setProtectedHeader({ alg: 'ES256', kid })
+          .sign(key);
+      const form = (assertion: string) => `grant_type=client_credentials&client_assertion_type=${encodeURIComponent(ASSERTION_TYPE)}&client_assertion=${assertion}`;
+
+      expect((await token(form(await signed(first.privateKey, 'first')))).status).toBe(200);
+
+      published = [{ ...(await exportJWK(second.publicKey)), kid: 'second' }];
+      // The cached set has no "second", but the URI was fetched less than 30 s ago: no new fetch yet
+      // (the refetch after the interval is in http-client-key-sets.spec.ts).
+      expect(seen(await token(form(await signed(second.privateKey, 'second'))))).toEqual(rfcError(400, 'invalid_client', 'client authentication failed'));
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -10,3 +10,4 @@ export * from './postgres';
 export * from './redis';
 export * from './ldap';
 export * from './directory';
+export * from './clients/http-client-key-sets';

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { ALL_TOPICS, COMPACTED_TOPICS, Topics, topicOf } from '@authz/contracts';
 import {
   broadcastGroupId,
+  CLIENT_KEY_SETS,
   CLIENT_REGISTRY,
   CLOCK,
   type Clock,
@@ -23,6 +24,7 @@ import {
 import { HealthRegistry, LOGGER, SETTINGS, type Settings } from '@authz/platform';
 import { EventSourcedClientRegistry } from './clients/event-sourced-client-registry';
 import { FileClientRegistry } from './clients/file-client-registry';
+import { HttpClientKeySets } from './clients/http-client-key-sets';
 import { LdifDirectory } from './directory/ldif-directory';
 import { createKafka, ensureTopics, KafkaEventPublisher, KafkaEventSubscriber } from './kafka';
 import { LdapDirectory } from './ldap/ldap-directory';
@@ -153,6 +155,8 @@ export class InfrastructureModule {
           return registry;
         },
       });
+      // private_key_jwt clients that publish their keys at a jwks_uri (RFC 7591).
+      add({ provide: CLIENT_KEY_SETS, inject: [LOGGER, CLOCK], useFactory: (logger: Logger, clock: Clock) => new HttpClientKeySets({ logger, clock }) });
     }
 
     return { module: InfrastructureModule, providers, exports: exported };

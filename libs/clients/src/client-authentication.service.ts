@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { type ClientAuthenticationOptions, ClientSecretHasher } from '@authz/oauth';
-import { CLOCK, type Clock, TTL_STORE, type TtlStore } from '@authz/ports';
+import { CLIENT_KEY_SETS, type ClientKeySets, CLOCK, type Clock, TTL_STORE, type TtlStore } from '@authz/ports';
 import { SETTINGS, type Settings } from '@authz/platform';
 
 /** The development pepper (a warning says so in the distributed mode): base64url of 32 fixed bytes. */
@@ -13,7 +13,7 @@ export function clientSecretHasher(settings: Pick<Settings, 'CLIENT_SECRET_PEPPE
 /**
  * What client authentication needs from this process (RFC 6749 §2.3, RFC 7523): the secret hasher
  * keyed with CLIENT_SECRET_PEPPER, and, where a TTL store is wired (the token service), private_key_jwt
- * with its jti replay memory. The audiences of an assertion are the issuer and the token endpoint.
+ * with its jti replay memory and the clients' `jwks_uri` key sets (CLIENT_KEY_SETS). The audiences of an assertion are the issuer and the token endpoint.
  */
 @Injectable()
 export class ClientAuthenticationService {
@@ -24,6 +24,7 @@ export class ClientAuthenticationService {
     @Inject(SETTINGS) settings: Settings,
     @Inject(CLOCK) clock: Clock,
     @Optional() @Inject(TTL_STORE) ttl?: TtlStore,
+    @Optional() @Inject(CLIENT_KEY_SETS) keySets?: ClientKeySets,
   ) {
     this.hasher = clientSecretHasher(settings);
     const base = settings.ISSUER.replace(/\/$/, '');
@@ -35,6 +36,7 @@ export class ClientAuthenticationService {
               audiences: [settings.ISSUER, `${base}/token`],
               now: () => clock.now(),
               rememberOnce: (key, ttlMs) => ttl.setIfAbsent(key, '1', ttlMs),
+              ...(keySets ? { keySetAt: (uri: string, refresh: boolean) => keySets.get(uri, { refresh }) } : {}),
             },
           }
         : {}),

@@ -226,6 +226,54 @@ describe('authenticateClient: private_key_jwt (RFC 7523 §2.2, §3)', () => {
     });
   });
 
+  describe('keys at a jwks_uri (RFC 7591)', () => {
+    const uriClient = () => ({ ...jwtClient, clientId: 'uri-client', jwks: undefined, jwksUri: 'https://uri-client.example.org/jwks' });
+    const claims = { ...GOOD_CLAIMS, iss: 'uri-client', sub: 'uri-client' };
+    const findWithUri = async (clientId: string) => (clientId === 'uri-client' ? uriClient() : findClient(clientId));
+
+    it('verifies with the key set at the URI, fetching again once when the cached set lacks the key (rotation)', async () => {
+      const calls: Array<[string, boolean]> = [];
+      const keySetAt = async (uri: string, refresh: boolean) => {
+        calls.push([uri, refresh]);
+        return { keys: refresh ? [rs256.jwk, es256.jwk] : [rs256.jwk] };
+      };
+
+      await expect(authenticateClient(withAssertion(await sign(claims)), undefined, findWithUri, { ...options, assertions: { ...assertionOptions, keySetAt } })).resolves.toEqual({
+        client: uriClient(),
+        method: 'private_key_jwt',
+      });
+      expect(calls).toEqual([
+        ['https://uri-client.example.org/jwks', false],
+        ['https://uri-client.example.org/jwks', true],
+      ]);
+    });
+
+    it('answers invalid_client when the key set cannot be had, or when nothing can fetch it', async () => {
+      const unreachable = async () => Promise.reject(new Error('jwks_uri unreachable'));
+
+      expect(await refusal(authenticateClient(withAssertion(await sign(claims)), undefined, findWithUri, { ...options, assertions: { ...assertionOptions, keySetAt: unreachable } }))).toEqual(
+        invalidClient400('client authentication failed'),
+      );
+      expect(await refusal(authenticateClient(withAssertion(await sign({ ...claims, jti: 'other' })), undefined, findWithUri, options))).toEqual(
+        invalidClient400('client authentication failed'),
+      );
+      expect(replay.remembered.size).toBe(0);
+    });
+
+    it('does not fetch again for a bad signature by a known kid', async () => {
+      const calls: boolean[] = [];
+      const keySetAt = async (_uri: string, refresh: boolean) => {
+        calls.push(refresh);
+        return { keys: [es256.jwk] };
+      };
+
+      expect(await refusal(authenticateClient(withAssertion(await sign(claims, stranger)), undefined, findWithUri, { ...options, assertions: { ...assertionOptions, keySetAt } }))).toEqual(
+        invalidClient400('client authentication failed'),
+      );
+      expect(calls).toEqual([false]);
+    });
+  });
+
   describe('replay', () => {
     it('refuses the same jti a second time, even in another assertion', async () => {
       await authenticateClient(withAssertion(await sign(GOOD_CLAIMS)), undefined, findClient, options);

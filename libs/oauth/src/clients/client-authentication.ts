@@ -3,7 +3,7 @@ import { InvalidClient, InvalidRequest } from '../errors';
 import type { OAuthParameters } from '../form';
 import { sha256Hash } from '../hash';
 import { ClientSecretHasher } from './client-secret';
-import type { ClientAuthMethod, RegisteredClient } from './registered-client';
+import type { ClientAuthMethod, ClientJwk, RegisteredClient } from './registered-client';
 
 /** A well-formed hash no secret has (its digest is all zero bits). */
 const UNMATCHABLE_HASH = `sha256:${'A'.repeat(43)}`;
@@ -33,6 +33,11 @@ export type ClientAssertionOptions = {
   maxLifetimeSeconds?: number;
   /** Clock skew allowed on `exp`, `nbf` and `iat`, seconds (default 30). */
   clockToleranceSeconds?: number;
+  /**
+   * The key set at a client's `jwks_uri` (cached by the caller; `refresh` when the cached set has no
+   * matching key). Without it, only keys registered inline (`jwks`) are used.
+   */
+  keySetAt?: (uri: string, refresh: boolean) => Promise<{ keys: ClientJwk[] }>;
 };
 
 export type ClientAuthenticationOptions = {
@@ -158,10 +163,9 @@ async function verifyAssertion(
   options: ClientAssertionOptions,
 ): Promise<void> {
   const refuse = (why: string) => new InvalidClient(why, { challenge: false });
-  if (!client.jwks || client.jwks.keys.length === 0) throw refuse('client authentication failed');
   const tolerance = options.clockToleranceSeconds ?? 30;
-  try {
-    await jwtVerify(presented.assertion, createLocalJWKSet(client.jwks as JSONWebKeySet), {
+  const verify = (keys: ClientJwk[]) =>
+    jwtVerify(presented.assertion, createLocalJWKSet({ keys } as JSONWebKeySet), {
       algorithms: [...CLIENT_ASSERTION_ALGORITHMS],
       issuer: client.clientId,
       subject: client.clientId,
@@ -170,8 +174,20 @@ async function verifyAssertion(
       currentDate: options.now(),
       clockTolerance: tolerance,
     });
+  try {
+    if (client.jwks && client.jwks.keys.length > 0) {
+      await verify(client.jwks.keys);
+    } else if (client.jwksUri && options.keySetAt) {
+      // A key the cached set does not have: the client may have rotated its keys, fetch once more.
+      await verify((await options.keySetAt(client.jwksUri, false)).keys).catch(async (error: unknown) => {
+        if ((error as { code?: unknown })?.code !== 'ERR_JWKS_NO_MATCHING_KEY') throw error;
+        await verify((await options.keySetAt!(client.jwksUri!, true)).keys);
+      });
+    } else {
+      throw new Error('no keys');
+    }
   } catch {
-    // Unknown kid, wrong key, bad signature, not yet valid (nbf, iat): the same answer.
+    // No keys, an unreachable jwks_uri, unknown kid, wrong key, bad signature, not yet valid (nbf): the same answer.
     throw refuse('client authentication failed');
   }
   const ttlMs = Math.max(1000, Math.ceil((presented.claims.exp + tolerance) * 1000 - options.now().getTime()));

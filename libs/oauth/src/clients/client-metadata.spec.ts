@@ -80,6 +80,13 @@ describe('validateClientMetadata (RFC 7591 §2, §3.2.2)', () => {
       });
     });
 
+    it('registers a private_key_jwt client whose keys are at a jwks_uri', () => {
+      expect(validateClientMetadata({ grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://app.example.org/jwks.json' })).toMatchObject({
+        tokenEndpointAuthMethod: 'private_key_jwt',
+        jwksUri: 'https://app.example.org/jwks.json',
+      });
+    });
+
     it('registers a client_credentials service without redirect URIs or response types', () => {
       expect(validateClientMetadata({ client_name: 'Service', grant_types: ['client_credentials'], scope: 'api:read' })).toStrictEqual({
         clientName: 'Service',
@@ -158,8 +165,8 @@ describe('validateClientMetadata (RFC 7591 §2, §3.2.2)', () => {
         { token_endpoint_auth_method: 'none', grant_types: ['client_credentials'] },
         'a public client (token_endpoint_auth_method none) cannot use the client_credentials grant (RFC 6749 section 4.4)',
       ],
-      ['private_key_jwt without keys', { grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt' }, 'private_key_jwt requires jwks'],
-      ['jwks_uri (not supported: no outbound fetch)', { grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://app.example.org/jwks' }, 'jwks_uri is not supported by this server: register the keys inline with jwks'],
+      ['private_key_jwt without keys', { grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt' }, 'private_key_jwt requires jwks or jwks_uri'],
+      ['a jwks_uri over http on a public host', { grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'http://app.example.org/jwks' }, 'jwks_uri: jwks_uri must be an absolute https URL (http only on a loopback host) without a fragment'],
       ['jwks and jwks_uri together', { grant_types: ['client_credentials'], jwks: { keys: [EC_KEY] }, jwks_uri: 'https://app.example.org/jwks' }, 'jwks and jwks_uri must not both be present'],
       ['a private key in jwks', { grant_types: ['client_credentials'], jwks: { keys: [{ ...EC_KEY, d: 'secret' }] } }, "jwks.keys.0: Unrecognized key(s) in object: 'd'"],
       ['a symmetric key in jwks', { grant_types: ['client_credentials'], jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }, "jwks.keys.0.kty: Invalid enum value. Expected 'EC' | 'RSA' | 'OKP', received 'oct'"],

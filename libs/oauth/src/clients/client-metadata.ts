@@ -68,7 +68,7 @@ const clientMetadata = z
     logo_uri: uri('logo_uri').optional(),
     scope: scopeValue.optional(),
     jwks: z.object({ keys: z.array(clientPublicJwk).min(1).max(10) }).strict().optional(),
-    jwks_uri: z.string().max(MAX_URI).optional(),
+    jwks_uri: uri('jwks_uri').optional(),
     // Extensions of this server (the seed file's names).
     default_scope: scopeValue.optional(),
     audience: z.array(z.string().min(1).max(MAX_URI)).max(10).default([]),
@@ -124,6 +124,7 @@ export function validateClientMetadata(body: unknown): ClientMetadata {
     ...(metadata.allow_plain_pkce !== undefined ? { allowPlainPkce: metadata.allow_plain_pkce } : {}),
     ...(metadata.skip_consent !== undefined ? { skipConsent: metadata.skip_consent } : {}),
     ...(metadata.jwks ? { jwks: metadata.jwks } : {}),
+    ...(metadata.jwks_uri ? { jwksUri: metadata.jwks_uri } : {}),
     ...(metadata.client_uri ? { clientUri: metadata.client_uri } : {}),
     ...(metadata.logo_uri ? { logoUri: metadata.logo_uri } : {}),
   };
@@ -149,8 +150,7 @@ function checkConsistency(metadata: ParsedMetadata, grantTypes: GrantType[], res
   }
   // RFC 7591 §2: jwks and jwks_uri MUST NOT both be present.
   if (metadata.jwks && metadata.jwks_uri !== undefined) throw refuse('jwks and jwks_uri must not both be present');
-  if (metadata.jwks_uri !== undefined) throw refuse('jwks_uri is not supported by this server: register the keys inline with jwks');
-  if (metadata.token_endpoint_auth_method === 'private_key_jwt' && !metadata.jwks) throw refuse('private_key_jwt requires jwks');
+  if (metadata.token_endpoint_auth_method === 'private_key_jwt' && !metadata.jwks && metadata.jwks_uri === undefined) throw refuse('private_key_jwt requires jwks or jwks_uri');
   const scope = metadata.scope ? metadata.scope.split(' ') : [];
   if (metadata.default_scope && metadata.default_scope.split(' ').some((token) => !scope.includes(token))) {
     throw refuse('default_scope must be a subset of scope');
