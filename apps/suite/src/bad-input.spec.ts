@@ -346,7 +346,9 @@ describe('metadata, JWK Set and health', () => {
       response_types_supported: [],
       grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'password'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      code_challenge_methods_supported: ['S256', 'plain'],
     };
     expect({ status: response.statusCode, headers: response.headers, body: response.json() }).toEqual({
       status: 200,

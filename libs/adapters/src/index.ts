@@ -1,6 +1,7 @@
 export * from './infrastructure.module';
 export * from './topic-prefix';
 export * from './clients/file-client-registry';
+export * from './clients/event-sourced-client-registry';
 export * from './keys/sql-signing-key-store';
 export * from './kafka';
 export * from './memory/memory-event-bus';
@@ -12,3 +13,4 @@ export * from './directory';
 export * from './codes/ttl-authorization-code-store';
 export * from './refresh/sql-refresh-family-store';
 export * from './identity';
+export * from './clients/http-client-key-sets';

@@ -1,7 +1,10 @@
 import { type DynamicModule, Global, Inject, Injectable, Module, type OnApplicationShutdown, type OnModuleInit, Optional, type Provider } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ALL_TOPICS, Topics, topicOf } from '@authz/contracts';
+import { ALL_TOPICS, COMPACTED_TOPICS, Topics, topicOf } from '@authz/contracts';
 import {
+  broadcastGroupId,
+  CLIENT_KEY_SETS,
   CLIENT_REGISTRY,
   CLOCK,
   type Clock,
@@ -11,6 +14,7 @@ import {
   EVENT_PUBLISHER,
   EVENT_SUBSCRIBER,
   type EventPublisher,
+  type EventSubscriber,
   type Logger,
   SIGNING_KEY_STORE,
   SQL_DATABASE,
@@ -21,7 +25,9 @@ import {
   REFRESH_FAMILY_STORE,
 } from '@authz/ports';
 import { HealthRegistry, LOGGER, SETTINGS, type Settings } from '@authz/platform';
+import { EventSourcedClientRegistry } from './clients/event-sourced-client-registry';
 import { FileClientRegistry } from './clients/file-client-registry';
+import { HttpClientKeySets } from './clients/http-client-key-sets';
 import { LdifDirectory } from './directory/ldif-directory';
 import { HttpCredentialVerifier } from './identity/http-credential-verifier';
 import { createKafka, ensureTopics, KafkaEventPublisher, KafkaEventSubscriber } from './kafka';
@@ -89,7 +95,9 @@ export class InfrastructureModule {
           useFactory: async (logger: Logger) => {
             const kafka = createKafka({ brokers: settings.KAFKA_BROKERS, clientId: settings.KAFKA_CLIENT_ID, logger });
             const prefix = settings.KAFKA_TOPIC_PREFIX;
-            await ensureTopics(kafka, { topics: ALL_TOPICS.map((topic) => `${prefix}${topic}`), partitions: settings.KAFKA_TOPIC_PARTITIONS, replicationFactor: settings.KAFKA_REPLICATION_FACTOR, logger });
+            await ensureTopics(kafka, { topics: ALL_TOPICS.filter((topic) => !COMPACTED_TOPICS.includes(topic)).map((topic) => `${prefix}${topic}`), partitions: settings.KAFKA_TOPIC_PARTITIONS, replicationFactor: settings.KAFKA_REPLICATION_FACTOR, logger });
+            // The last event per key is the state of a compacted topic (the clients): never deleted by age.
+            await ensureTopics(kafka, { topics: COMPACTED_TOPICS.map((topic) => `${prefix}${topic}`), partitions: settings.KAFKA_TOPIC_PARTITIONS, replicationFactor: settings.KAFKA_REPLICATION_FACTOR, logger, config: { 'cleanup.policy': 'compact' } });
             const publisher = new KafkaEventPublisher({
               kafka,
               source: `urn:authz:${settings.SERVICE}`,
@@ -165,7 +173,26 @@ export class InfrastructureModule {
               }),
       });
     }
-    if (needs.clients) add({ provide: CLIENT_REGISTRY, useFactory: () => new FileClientRegistry(resolve(settings.CLIENTS_FILE)) });
+    if (needs.clients) {
+      if (!needs.events) throw new Error('InfrastructureModule: the client registry needs the event log (needs.events)');
+      add({
+        provide: CLIENT_REGISTRY,
+        inject: [EVENT_SUBSCRIBER, LOGGER],
+        // Resolves once the clients topic is read up to where it stood: the service listens only then.
+        useFactory: async (subscriber: EventSubscriber, logger: Logger) => {
+          const registry = new EventSourcedClientRegistry({
+            subscriber,
+            seeds: FileClientRegistry.parse(readFileSync(resolve(settings.CLIENTS_FILE), 'utf8'), settings.CLIENTS_FILE),
+            groupId: broadcastGroupId(`${settings.SERVICE}.clients`, settings.INSTANCE_ID),
+            logger,
+          });
+          await registry.start();
+          return registry;
+        },
+      });
+      // private_key_jwt clients that publish their keys at a jwks_uri (RFC 7591).
+      add({ provide: CLIENT_KEY_SETS, inject: [LOGGER, CLOCK], useFactory: (logger: Logger, clock: Clock) => new HttpClientKeySets({ logger, clock }) });
+    }
     if (needs.credentials && !embedded) {
       add({
         provide: CREDENTIAL_VERIFIER,
@@ -194,6 +221,7 @@ class InfrastructureLifecycle implements OnModuleInit, OnApplicationShutdown {
     @Optional() @Inject(SQL_DATABASE) private readonly db?: SqlDatabase,
     @Optional() @Inject(TTL_STORE) private readonly ttl?: TtlStore,
     @Optional() @Inject(DIRECTORY) private readonly directory?: Directory,
+    @Optional() @Inject(CLIENT_REGISTRY) private readonly clients?: unknown,
   ) {}
 
   onModuleInit(): void {
@@ -209,6 +237,7 @@ class InfrastructureLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    if (this.clients instanceof EventSourcedClientRegistry) await this.clients.stop().catch(() => undefined);
     // The publisher first: it flushes the events that are still accumulating.
     await this.publisher?.close().catch(() => undefined);
     await Promise.all([this.db?.close(), this.ttl?.close(), this.directory?.close()].map((closing) => closing?.catch(() => undefined)));

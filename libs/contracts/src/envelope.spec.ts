@@ -265,6 +265,44 @@ describe('validateEnvelope / deserializeEnvelope', () => {
   });
 });
 
+const CLIENT_SNAPSHOT_FIELDS = [
+  'clientId',
+  'revision',
+  'clientIdIssuedAt',
+  'registrationAccessTokenHash',
+  'client',
+  'client.clientName',
+  'client.secretHash',
+  'client.tokenEndpointAuthMethod',
+  'client.grantTypes',
+  'client.responseTypes',
+  'client.scope',
+  'client.defaultScope',
+  'client.audience',
+  'client.redirectUris',
+  'client.accessTokenTtl',
+  'client.refreshTokenTtl',
+  'client.refreshTokenIdleTtl',
+  'client.requirePkce',
+  'client.allowPlainPkce',
+  'client.skipConsent',
+  'client.jwks',
+  'client.jwks.keys',
+  'client.jwks.keys.kty',
+  'client.jwks.keys.kid',
+  'client.jwks.keys.alg',
+  'client.jwks.keys.use',
+  'client.jwks.keys.key_ops',
+  'client.jwks.keys.crv',
+  'client.jwks.keys.x',
+  'client.jwks.keys.y',
+  'client.jwks.keys.n',
+  'client.jwks.keys.e',
+  'client.jwksUri',
+  'client.clientUri',
+  'client.logoUri',
+];
+
 describe('the event registry', () => {
   /** Every key of a schema, nested objects as dotted paths. */
   function schemaKeys(schema: z.ZodTypeAny, prefix = ''): string[] {
@@ -320,10 +358,21 @@ describe('the event registry', () => {
       'oauth.grant.revoked.v1': ['grantId', 'clientId', 'subject', 'reason', 'revokedAt'],
       'oauth.user.authenticated.v1': ['usernameHash', 'subject', 'clientId', 'clientIpHash', 'authTime'],
       'oauth.user.authentication_failed.v1': ['usernameHash', 'clientId', 'clientIpHash', 'reason', 'usernameFailures', 'lockedBy', 'lockedUntil'],
+      'oauth.client.registered.v1': CLIENT_SNAPSHOT_FIELDS,
+      'oauth.client.updated.v1': CLIENT_SNAPSHOT_FIELDS,
+      'oauth.client.deleted.v1': ['clientId', 'revision', 'deletedAt'],
     });
     const risky = /token$|secret|password|code|verifier|assertion|private|^d$|\.d$|\.(p|q|dp|dq|qi|k)$/i;
-    // A `…Hash` field holds a `sha256:` digest (its schema refuses anything else), never the value.
-    expect(Object.values(fields).flat().filter((field) => !/Hash$/.test(field) && risky.test(field))).toEqual([]);
+    // A field named for a secret is allowed only as its hash (a `...Hash` field whose schema refuses anything else).
+    expect(Object.values(fields).flat().filter((field) => risky.test(field) && !/Hash$/.test(field))).toEqual([]);
+    const hashFields = EVENT_TYPES.flatMap((type) => schemaKeys(EVENT_DEFINITIONS[type].data).filter((field) => /Hash$/.test(field)).map((field) => [type, field] as const));
+    for (const [type, field] of hashFields) {
+      const schema = field.split('.').reduce<z.ZodTypeAny>((node, key) => {
+        const inner = node instanceof z.ZodOptional ? node.unwrap() : node;
+        return (inner as z.AnyZodObject).shape[key] as z.ZodTypeAny;
+      }, EVENT_DEFINITIONS[type].data);
+      expect([type, field, schema.safeParse('hXLTXDHb4b3fKjeB8OsWXm2XynVB-aPOV97xv29iCfU').success]).toEqual([type, field, false]);
+    }
   });
 
   it('refuses unknown fields at every level of every event (strict objects)', () => {
@@ -335,7 +384,7 @@ describe('the event registry', () => {
   });
 
   it('puts every event on a topic of Topics', () => {
-    expect(ALL_TOPICS).toEqual(['oauth.tokens', 'oauth.keys', 'oauth.dead-letter', 'oauth.identity']);
+    expect(ALL_TOPICS).toEqual(['oauth.tokens', 'oauth.keys', 'oauth.dead-letter', 'oauth.identity', 'oauth.clients']);
     expect(Object.fromEntries(EVENT_TYPES.map((type) => [type, topicOf(type)]))).toStrictEqual({
       'oauth.access_token.issued.v1': Topics.tokens,
       'oauth.signing_key.published.v1': Topics.keys,
@@ -346,6 +395,9 @@ describe('the event registry', () => {
       'oauth.grant.revoked.v1': Topics.tokens,
       'oauth.user.authenticated.v1': Topics.identity,
       'oauth.user.authentication_failed.v1': Topics.identity,
+      'oauth.client.registered.v1': Topics.clients,
+      'oauth.client.updated.v1': Topics.clients,
+      'oauth.client.deleted.v1': Topics.clients,
     });
     for (const type of EVENT_TYPES) expect(ALL_TOPICS).toContain(topicOf(type));
   });

@@ -11,3 +11,7 @@ export * from './events/authorization-code-redeemed.event';
 export * from './events/grant-revoked.event';
 export * from './events/user-authenticated.event';
 export * from './events/user-authentication-failed.event';
+export * from './events/client-state';
+export * from './events/client-registered.event';
+export * from './events/client-updated.event';
+export * from './events/client-deleted.event';

@@ -11,8 +11,17 @@ export const Topics = {
   deadLetter: 'oauth.dead-letter',
   /** Login attempts (oauth.user.*): never a password. Key: the sha256 hash of the normalized username, so one login name's attempts stay in order. */
   identity: 'oauth.identity',
+  /**
+   * Client registrations (RFC 7591/7592): registered, updated, deleted. Key: the client id. Every event
+   * carries the client's whole state, so the topic is compacted (the last event per client is enough)
+   * and every replica rebuilds its client map by reading it from the start.
+   */
+  clients: 'oauth.clients',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
 
 export const ALL_TOPICS: readonly TopicName[] = Object.values(Topics);
+
+/** Topics created with `cleanup.policy=compact`: the last event per key is the state (never deleted by age). */
+export const COMPACTED_TOPICS: readonly TopicName[] = [Topics.clients];

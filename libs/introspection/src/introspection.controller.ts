@@ -1,6 +1,7 @@
 import { Controller, Headers, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateClient, InvalidClient, isConfidential, type OAuthParameters, parseFormBody, requireParameter } from '@authz/oauth';
+import { ClientAuthenticationService } from '@authz/clients';
 import { CLIENT_REGISTRY, type ClientRegistry } from '@authz/ports';
 import { IntrospectionService } from './introspection.service';
 
@@ -9,6 +10,7 @@ export class IntrospectionController {
   constructor(
     private readonly introspection: IntrospectionService,
     @Inject(CLIENT_REGISTRY) private readonly clients: ClientRegistry,
+    private readonly clientAuthentication: ClientAuthenticationService,
   ) {}
 
   /** RFC 7662 §2: for authenticated clients (resource servers are registered confidential clients). */
@@ -27,7 +29,7 @@ export class IntrospectionController {
    */
   private async authorizeCaller(parameters: OAuthParameters, authorization: string | undefined): Promise<void> {
     try {
-      const { client } = await authenticateClient(parameters, authorization, (id) => this.clients.find(id));
+      const { client } = await authenticateClient(parameters, authorization, (id) => this.clients.find(id), this.clientAuthentication.forSecretsOnly());
       if (!isConfidential(client)) throw new InvalidClient('introspection requires a confidential client', { challenge: true });
     } catch (error) {
       throw error instanceof InvalidClient ? error.withChallenge('introspect') : error;

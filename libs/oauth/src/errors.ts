@@ -100,3 +100,34 @@ export class ServerError extends OAuthError {
     super('The server encountered an unexpected condition.');
   }
 }
+
+/**
+ * RFC 7591 §3.2.2: a redirect URI of the registration is invalid (not absolute, a fragment, http
+ * other than on a loopback address). HTTP 400.
+ */
+export class InvalidRedirectUri extends OAuthError {
+  readonly error = 'invalid_redirect_uri';
+}
+
+/** RFC 7591 §3.2.2: a client metadata value is invalid, or values are inconsistent with each other. HTTP 400. */
+export class InvalidClientMetadata extends OAuthError {
+  readonly error = 'invalid_client_metadata';
+}
+
+/**
+ * RFC 6750 §3.1: the bearer token (an initial or a registration access token, RFC 7591 §3, RFC 7592 §3)
+ * is missing, unknown, expired or revoked. HTTP 401 with a `WWW-Authenticate: Bearer` challenge; a
+ * request without any token gets the challenge without an error code (RFC 6750 §3.1).
+ */
+export class InvalidToken extends OAuthError {
+  readonly error = 'invalid_token';
+  override readonly status = 401;
+  override readonly headers: Readonly<Record<string, string>>;
+
+  constructor(description: string, options: { realm: string; tokenPresented: boolean }) {
+    super(description);
+    this.headers = {
+      'www-authenticate': options.tokenPresented ? `Bearer realm="${options.realm}", error="invalid_token"` : `Bearer realm="${options.realm}"`,
+    };
+  }
+}

@@ -17,3 +17,5 @@ export * from './grants/password.grant';
 export * from './pkce';
 export * from './resource';
 export * from './refresh-family';
+export * from './clients/client-secret';
+export * from './clients/client-metadata';

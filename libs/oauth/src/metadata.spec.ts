@@ -9,8 +9,9 @@ describe('authorizationServerMetadata (RFC 8414 §2)', () => {
       introspection_endpoint: 'https://auth.example.org/introspect',
       response_types_supported: [],
       grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'password'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      code_challenge_methods_supported: ['S256', 'plain'],
     });
   });
 
@@ -22,8 +23,9 @@ describe('authorizationServerMetadata (RFC 8414 §2)', () => {
       introspection_endpoint: 'https://example.org/tenant-a/introspect',
       response_types_supported: [],
       grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'password'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      code_challenge_methods_supported: ['S256', 'plain'],
     });
   });
 
@@ -34,6 +36,36 @@ describe('authorizationServerMetadata (RFC 8414 §2)', () => {
 
     const second = authorizationServerMetadata('https://auth.example.org');
     expect(second.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials', 'password']);
-    expect(second.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']);
+    expect(second.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
+  });
+});
+
+describe('authorizationServerMetadata: what the deployment enables', () => {
+  it('lists the registration endpoint and private_key_jwt with its algorithms only when they are served', () => {
+    expect(authorizationServerMetadata('https://auth.example.org', { registrationEndpoint: true, privateKeyJwt: true })).toStrictEqual({
+      issuer: 'https://auth.example.org',
+      token_endpoint: 'https://auth.example.org/token',
+      jwks_uri: 'https://auth.example.org/jwks',
+      registration_endpoint: 'https://auth.example.org/register',
+      introspection_endpoint: 'https://auth.example.org/introspect',
+      response_types_supported: [],
+      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'password'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+      token_endpoint_auth_signing_alg_values_supported: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      code_challenge_methods_supported: ['S256', 'plain'],
+    });
+  });
+
+  it('never lists "none" among the signing algorithms, nor an HMAC one (RFC 8414 §2)', () => {
+    const algorithms = authorizationServerMetadata('https://auth.example.org', { privateKeyJwt: true }).token_endpoint_auth_signing_alg_values_supported;
+
+    expect((algorithms as string[] | undefined)?.filter((alg) => alg === 'none' || alg.startsWith('HS'))).toEqual([]);
+  });
+
+  it('lists the authorization endpoint when it is served (response types follow the code grant)', () => {
+    expect(authorizationServerMetadata('https://auth.example.org', { authorizationEndpoint: true })).toMatchObject({
+      authorization_endpoint: 'https://auth.example.org/authorize',
+    });
   });
 });

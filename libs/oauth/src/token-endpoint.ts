@@ -1,4 +1,4 @@
-import { authenticateClient } from './clients/client-authentication';
+import { authenticateClient, type ClientAuthenticationOptions } from './clients/client-authentication';
 import type { RegisteredClient } from './clients/registered-client';
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from './errors';
 import type { OAuthParameters } from './form';
@@ -14,6 +14,8 @@ export type TokenEndpointDeps = {
   findClient: (clientId: string) => Promise<RegisteredClient | null>;
   issuer: TokenIssuer;
   services: GrantServices;
+  /** Secret hashing (the server's pepper) and private_key_jwt (RFC 7523); see authenticateClient. */
+  clientAuthentication?: ClientAuthenticationOptions;
 };
 
 /**
@@ -21,7 +23,7 @@ export type TokenEndpointDeps = {
  * authenticate the client → find the grant → check the client may use it → dispatch.
  */
 export async function handleTokenRequest(request: TokenEndpointRequest, deps: TokenEndpointDeps): Promise<TokenResponse> {
-  const { client } = await authenticateClient(request.parameters, request.authorizationHeader, deps.findClient);
+  const { client } = await authenticateClient(request.parameters, request.authorizationHeader, deps.findClient, deps.clientAuthentication);
   const grant = findGrant(request.parameters);
   checkClientMayUseGrant(client, grant);
   return grant.handle({ parameters: request.parameters, client, issuer: deps.issuer, services: deps.services });

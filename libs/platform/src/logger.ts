@@ -31,6 +31,10 @@ export const REDACTED_KEYS = [
   'LDAP_BIND_PASSWORD',
   'KEY_ENCRYPTION_KEY',
   'keyEncryptionKey',
+  'registration_access_token',
+  'registrationAccessToken',
+  'CLIENT_SECRET_PEPPER',
+  'REGISTRATION_INITIAL_ACCESS_TOKEN',
 ] as const;
 
 const REDACT_PATHS = [

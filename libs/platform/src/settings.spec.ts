@@ -17,6 +17,7 @@ const HARDENED_ENV = {
   ISSUER: 'https://auth.example.org',
   KEY_ENCRYPTION_KEY: 'ZGV2ZWxvcG1lbnQtb25seS1rZXktZW5jcnlwdGlvbiE',
   LDAP_BIND_PASSWORD: 'a-real-password',
+  CLIENT_SECRET_PEPPER: 'cGVwcGVyLWZvci10ZXN0cy1vbmx5LTMyLWJ5dGVzLWxvbmc',
 };
 
 describe('loadSettings', () => {
@@ -124,6 +125,14 @@ describe('loadSettings', () => {
     expect(loadSettings('token', { PORT: '9000' }, { PORT: '' }).PORT).toBe(8082);
   });
 
+  it('reads the client settings: a pepper of at least 32 bytes, an initial access token of at least 32 characters', () => {
+    expect(loadSettings('token', { CLIENT_SECRET_PEPPER: 'a'.repeat(43), REGISTRATION_INITIAL_ACCESS_TOKEN: 'T'.repeat(32) })).toMatchObject({
+      CLIENT_SECRET_PEPPER: 'a'.repeat(43),
+      REGISTRATION_INITIAL_ACCESS_TOKEN: 'T'.repeat(32),
+    });
+    expect(loadSettings('token', {})).not.toHaveProperty('REGISTRATION_INITIAL_ACCESS_TOKEN');
+  });
+
   it('accepts port 0 (any free port) and the bounds of each range', () => {
     expect(loadSettings('token', { PORT: '0', ACCESS_TOKEN_TTL: '30' })).toMatchObject({ PORT: 0, ACCESS_TOKEN_TTL: 30 });
     expect(loadSettings('token', { PORT: '65535', ACCESS_TOKEN_TTL: '86400' })).toMatchObject({ PORT: 65535, ACCESS_TOKEN_TTL: 86400 });
@@ -165,6 +174,10 @@ describe('loadSettings', () => {
       ['IDENTITY_INTERNAL_TOKEN', 'short', 'IDENTITY_INTERNAL_TOKEN: String must contain at least 32 character(s)'],
       ['IDENTITY_URL', 'identity:8084', 'IDENTITY_URL: expected an http(s) URL'],
       ['IDENTITY_URL', 'localhost 8084', 'IDENTITY_URL: Invalid url; IDENTITY_URL: expected an http(s) URL'],
+      ['CLIENT_SECRET_PEPPER', 'short', 'CLIENT_SECRET_PEPPER: expected base64url of at least 32 bytes'],
+      ['CLIENT_SECRET_PEPPER', `${'a'.repeat(43)}=`, 'CLIENT_SECRET_PEPPER: expected base64url of at least 32 bytes'],
+      ['REGISTRATION_INITIAL_ACCESS_TOKEN', 'too-short', 'REGISTRATION_INITIAL_ACCESS_TOKEN: the initial access token must have at least 32 characters'],
+      ['REGISTRATION_INITIAL_ACCESS_TOKEN', `${'a'.repeat(32)} b`, 'REGISTRATION_INITIAL_ACCESS_TOKEN: expected visible ASCII characters'],
     ])('refuses %s=%j with a SettingsError naming the key', (key, value, issue) => {
       expect(settingsError(() => loadSettings('token', { [key]: value }))).toEqual({ type: SettingsError, message: `invalid settings: ${issue}` });
     });
@@ -189,6 +202,7 @@ describe('unsafeDefaults', () => {
       'KEY_ENCRYPTION_KEY is not set: signing keys are encrypted with a development key. Set it in production.',
       'ISSUER is not set: using http://localhost:8080. Set it to the public https URL of the suite.',
       'LDAP_BIND_PASSWORD is the development default.',
+      'CLIENT_SECRET_PEPPER is not set: client secrets are hashed with a development key. Set it in production.',
     ]);
   });
 

@@ -139,6 +139,20 @@ export const settingsSchema = z.object({
   LOGIN_LOCKOUT_DURATION: int(1, 86_400).default(900),
   /** A failed login is answered no sooner than this many ms after it began, so that its timing does not tell an unknown user from a wrong password (0: off). */
   LOGIN_FAILURE_MIN_MS: int(0, 10_000).default(250),
+
+  // --- clients ---
+  /**
+   * base64url of at least 32 random bytes: the HMAC-SHA-256 key under which client secrets and
+   * registration access tokens are stored (`hmac-sha256:` hashes). The same on every replica and for
+   * the admin CLI. Unset: a development value (warning in the distributed mode).
+   */
+  CLIENT_SECRET_PEPPER: z.string().regex(/^[A-Za-z0-9_-]{43,}$/, 'expected base64url of at least 32 bytes').optional(),
+  /**
+   * The RFC 7591 initial access token that protects POST /register (a Bearer token, at least 32
+   * characters; only its hash is kept in memory). Unset: dynamic registration is off (404), and the
+   * admin CLI is the only way to register clients.
+   */
+  REGISTRATION_INITIAL_ACCESS_TOKEN: z.string().min(32, 'the initial access token must have at least 32 characters').regex(/^[\x21-\x7E]+$/, 'expected visible ASCII characters').optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema> & { SERVICE: ServiceName; PORT: number; KAFKA_CLIENT_ID: string };
@@ -174,6 +188,9 @@ export function unsafeDefaults(settings: Settings, env: NodeJS.ProcessEnv = proc
   if (settings.MODE === 'distributed' && !env.LDAP_BIND_PASSWORD) warnings.push('LDAP_BIND_PASSWORD is the development default.');
   if (settings.MODE === 'distributed' && settings.SERVICE === 'identity' && !settings.IDENTITY_INTERNAL_TOKEN) {
     warnings.push('IDENTITY_INTERNAL_TOKEN is not set: /internal/v1/authenticate answers any caller that can reach it. Set it here and in the authorize and token services.');
+  }
+  if (settings.MODE === 'distributed' && !settings.CLIENT_SECRET_PEPPER) {
+    warnings.push('CLIENT_SECRET_PEPPER is not set: client secrets are hashed with a development key. Set it in production.');
   }
   return warnings;
 }

@@ -11,3 +11,4 @@ export * from './tokens';
 export * from './authorization-code-store.port';
 export * from './credential-verifier.port';
 export * from './refresh-family-store.port';
+export * from './client-key-sets.port';

@@ -10,3 +10,4 @@ export const CLOCK = Symbol.for('authz.Clock');
 export const AUTHORIZATION_CODE_STORE = Symbol.for('authz.AuthorizationCodeStore');
 export const CREDENTIAL_VERIFIER = Symbol.for('authz.CredentialVerifier');
 export const REFRESH_FAMILY_STORE = Symbol.for('authz.RefreshFamilyStore');
+export const CLIENT_KEY_SETS = Symbol.for('authz.ClientKeySets');

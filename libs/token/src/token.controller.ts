@@ -2,6 +2,7 @@ import { Controller, Get, Headers, HttpCode, Inject, Post, Req, Res } from '@nes
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authorizationServerMetadata, handleTokenRequest, parseFormBody, type TokenIssuer } from '@authz/oauth';
 import { CLIENT_REGISTRY, type ClientRegistry } from '@authz/ports';
+import { ClientAuthenticationService } from '@authz/clients';
 import { SETTINGS, type Settings } from '@authz/platform';
 import { SigningKeysService } from './signing-keys.service';
 import { GrantServicesService } from './grant-services.service';
@@ -16,6 +17,7 @@ export class TokenController {
     private readonly grantServices: GrantServicesService,
     @Inject(CLIENT_REGISTRY) private readonly clients: ClientRegistry,
     @Inject(SETTINGS) private readonly settings: Settings,
+    private readonly clientAuthentication: ClientAuthenticationService,
   ) {}
 
   @Post('token')
@@ -26,15 +28,20 @@ export class TokenController {
     const parameters = parseFormBody(request.headers['content-type'], request.body);
     const correlationId = request.id;
     const issuer: TokenIssuer = { issueAccessToken: (req) => this.issuer.issueAccessToken(req, correlationId) };
-    return handleTokenRequest(
-      { parameters, authorizationHeader: authorization },
-      { findClient: (id) => this.clients.find(id), issuer, services: this.grantServices.forRequest(correlationId) },
-    );
+    return handleTokenRequest({ parameters, authorizationHeader: authorization }, {
+      findClient: (id) => this.clients.find(id),
+      issuer,
+      services: this.grantServices.forRequest(correlationId),
+      clientAuthentication: this.clientAuthentication.forTokenEndpoint(),
+    });
   }
 
   @Get('.well-known/oauth-authorization-server')
   metadata() {
-    return authorizationServerMetadata(this.settings.ISSUER);
+    return authorizationServerMetadata(this.settings.ISSUER, {
+      registrationEndpoint: this.settings.REGISTRATION_INITIAL_ACCESS_TOKEN !== undefined,
+      privateKeyJwt: this.clientAuthentication.forTokenEndpoint().assertions !== undefined,
+    });
   }
 
   @Get('jwks')

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type DynamicModule, Module } from '@nestjs/common';
+import { ClientAuthenticationModule, ClientRegistrationModule } from '@authz/clients';
 import { SETTINGS, type Settings } from '@authz/platform';
 import { DEVELOPMENT_KEY_ENCRYPTION_KEY, KeyEncryption } from './key-encryption';
 import { KEY_ENCRYPTION, SigningKeysService } from './signing-keys.service';
@@ -17,6 +18,7 @@ export class TokenModule {
   static register(): DynamicModule {
     return {
       module: TokenModule,
+      imports: [ClientAuthenticationModule, ClientRegistrationModule],
       controllers: [TokenController],
       providers: [
         {

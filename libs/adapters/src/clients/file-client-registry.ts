@@ -1,16 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { grantType } from '@authz/contracts';
+import { grantType, storedSecretHash } from '@authz/contracts';
 import { CLIENT_AUTH_METHODS, type RegisteredClient } from '@authz/oauth';
-import type { ClientRegistry } from '@authz/ports';
 
 /** One client in the seed file; names follow RFC 7591 client metadata. */
 const seedClient = z
   .object({
     client_id: z.string().min(1),
     client_name: z.string().min(1),
-    /** `sha256:<base64url>` of the secret, never the secret. Required unless the method is "none". */
-    client_secret_hash: z.string().regex(/^sha256:[A-Za-z0-9_-]{43}$/).optional(),
+    /**
+     * The stored hash of the secret, never the secret: `sha256:<base64url>` (unkeyed) or
+     * `hmac-sha256:<base64url>` (keyed with CLIENT_SECRET_PEPPER, as `npm run cli -- clients hash-secret` prints).
+     * Required unless the method is "none".
+     */
+    client_secret_hash: storedSecretHash.optional(),
     token_endpoint_auth_method: z.enum(CLIENT_AUTH_METHODS),
     grant_types: z.array(grantType).min(1),
     scope: z.string().default(''),
@@ -34,10 +37,10 @@ const seedClient = z
 const seedFile = z.object({ clients: z.array(seedClient) }).strict();
 
 /**
- * Clients from a JSON seed file (deploy/seed/clients.json), validated at startup. The token issue
- * replaces this with registration (RFC 7591); the port stays.
+ * The seed clients of a JSON file (deploy/seed/clients.json), validated at startup. The
+ * EventSourcedClientRegistry serves them first, read-only, then the registered clients.
  */
-export class FileClientRegistry implements ClientRegistry {
+export class FileClientRegistry {
   private readonly clients: ReadonlyMap<string, RegisteredClient>;
 
   constructor(path: string) {

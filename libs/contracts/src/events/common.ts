@@ -6,3 +6,9 @@ export const sha256Hash = z.string().regex(/^sha256:[A-Za-z0-9_-]{43}$/, 'expect
 /** The grant types the suite knows (RFC 6749 §4). */
 export const grantType = z.enum(['authorization_code', 'refresh_token', 'client_credentials', 'password']);
 export type GrantType = z.infer<typeof grantType>;
+
+/**
+ * How a client secret or registration access token is stored: `hmac-sha256:` (keyed with the
+ * server's pepper) or `sha256:` (the seed file's unkeyed form), then a base64url digest. Never the value.
+ */
+export const storedSecretHash = z.string().regex(/^(sha256|hmac-sha256):[A-Za-z0-9_-]{43}$/, 'expected hmac-sha256:<base64url digest> or sha256:<base64url digest>');

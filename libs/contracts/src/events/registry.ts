@@ -8,6 +8,9 @@ import { authorizationCodeRedeemedV1 } from './authorization-code-redeemed.event
 import { grantRevokedV1 } from './grant-revoked.event';
 import { userAuthenticatedV1 } from './user-authenticated.event';
 import { userAuthenticationFailedV1 } from './user-authentication-failed.event';
+import { clientRegisteredV1 } from './client-registered.event';
+import { clientUpdatedV1 } from './client-updated.event';
+import { clientDeletedV1 } from './client-deleted.event';
 
 /**
  * The one registry of event types: the closed union is derived from it, so a `switch` over
@@ -25,6 +28,9 @@ export const EVENT_DEFINITIONS = {
   [grantRevokedV1.type]: grantRevokedV1,
   [userAuthenticatedV1.type]: userAuthenticatedV1,
   [userAuthenticationFailedV1.type]: userAuthenticationFailedV1,
+  [clientRegisteredV1.type]: clientRegisteredV1,
+  [clientUpdatedV1.type]: clientUpdatedV1,
+  [clientDeletedV1.type]: clientDeletedV1,
 } as const;
 
 export type EventType = keyof typeof EVENT_DEFINITIONS;

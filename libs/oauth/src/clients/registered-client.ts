@@ -52,6 +52,8 @@ export type RegisteredClient = {
   jwksUri?: string;
   clientUri?: string;
   logoUri?: string;
+  /** RFC 7591 `client_id_issued_at` (seconds since the epoch); absent for seed clients. */
+  clientIdIssuedAt?: number;
 };
 
 export function isConfidential(client: RegisteredClient): boolean {

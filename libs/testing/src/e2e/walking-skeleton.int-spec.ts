@@ -102,7 +102,9 @@ describe('walking skeleton over Kafka, PostgreSQL, Redis and slapd', () => {
       response_types_supported: [],
       grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'password'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      code_challenge_methods_supported: ['S256', 'plain'],
     });
     const jwks = await fetch(`${services.token!.url}/jwks`);
     expect(jwks.headers.get('content-type')).toBe('application/jwk-set+json; charset=utf-8');

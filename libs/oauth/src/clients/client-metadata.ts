@@ -1,0 +1,203 @@
+import { z } from 'zod';
+import { clientPublicJwk, grantType, type GrantType } from '@authz/contracts';
+import { InvalidClientMetadata, InvalidRedirectUri } from '../errors';
+import { CLIENT_AUTH_METHODS, RESPONSE_TYPES, type RegisteredClient } from './registered-client';
+
+/** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ); a scope value is tokens joined by one space. */
+const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/;
+const MAX_URI = 2000;
+const MAX_TEXT = 200;
+
+/** Marks an issue as being about a redirect URI: answered invalid_redirect_uri instead of invalid_client_metadata. */
+const REDIRECT_ISSUE = 'redirect_uri';
+
+/**
+ * A URL a browser is sent to or shown: absolute, https, or http on a loopback host only (RFC 8252
+ * §7.3, RFC 9700 §2.1), without a fragment (RFC 6749 §3.1.2) or user information.
+ */
+export function isAcceptableClientUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (value.includes('#') || url.username !== '' || url.password !== '') return false;
+  if (url.protocol === 'https:') return url.hostname !== '';
+  return url.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
+}
+
+const uri = (what: string) =>
+  z
+    .string()
+    .max(MAX_URI)
+    .refine(isAcceptableClientUrl, `${what} must be an absolute https URL (http only on a loopback host) without a fragment`);
+
+const redirectUri = z
+  .string({ invalid_type_error: 'each redirect URI must be a string' })
+  .superRefine((value, ctx) => {
+    if (value.length > MAX_URI) {
+      ctx.addIssue({ code: 'custom', message: 'a redirect URI is too long', params: { kind: REDIRECT_ISSUE } });
+    } else if (!isAcceptableClientUrl(value)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a redirect URI must be an absolute https URL (http only on a loopback host) without a fragment',
+        params: { kind: REDIRECT_ISSUE },
+      });
+    }
+  });
+
+const scopeValue = z.string().max(4000).regex(SCOPE, 'must be scope tokens separated by single spaces (RFC 6749 section 3.3)');
+const ttl = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/**
+ * RFC 7591 §2 client metadata, and this server's extensions (`default_scope`, `audience`, lifetimes,
+ * PKCE and consent flags). Unknown members are ignored (RFC 7591 §2: the server "MUST ignore any client
+ * metadata sent by the client that it does not understand"); known ones are validated strictly.
+ */
+const clientMetadata = z
+  .object({
+    redirect_uris: z.array(redirectUri, { invalid_type_error: 'redirect_uris must be an array of URIs' }).max(20).default([]),
+    // RFC 7591 §2: the default is client_secret_basic.
+    token_endpoint_auth_method: z.enum(CLIENT_AUTH_METHODS).default('client_secret_basic'),
+    // RFC 7591 §2: the default grant type is authorization_code, the default response type code.
+    grant_types: z.array(grantType).min(1).max(10).default(['authorization_code']),
+    response_types: z.array(z.enum(RESPONSE_TYPES)).max(5).optional(),
+    client_name: z.string().min(1).max(MAX_TEXT).optional(),
+    client_uri: uri('client_uri').optional(),
+    logo_uri: uri('logo_uri').optional(),
+    scope: scopeValue.optional(),
+    jwks: z.object({ keys: z.array(clientPublicJwk).min(1).max(10) }).strict().optional(),
+    jwks_uri: uri('jwks_uri').optional(),
+    // Extensions of this server (the seed file's names).
+    default_scope: scopeValue.optional(),
+    audience: z.array(z.string().min(1).max(MAX_URI)).max(10).default([]),
+    access_token_ttl: ttl(30, 86_400).optional(),
+    refresh_token_ttl: ttl(60, 31_536_000).optional(),
+    refresh_token_idle_ttl: ttl(60, 31_536_000).optional(),
+    require_pkce: z.boolean().optional(),
+    allow_plain_pkce: z.boolean().optional(),
+    skip_consent: z.boolean().optional(),
+  })
+  .strip();
+
+export type ClientMetadataInput = z.input<typeof clientMetadata>;
+
+/** What a registration or an update sets: a RegisteredClient without its identity and credentials. */
+export type ClientMetadata = Omit<RegisteredClient, 'clientId' | 'secretHash' | 'clientIdIssuedAt'>;
+
+/**
+ * Validates a registration (RFC 7591 §2, §3.1) or an update request (RFC 7592 §2.2) and maps it onto
+ * the client model. A bad redirect URI is invalid_redirect_uri; any other bad or inconsistent value
+ * is invalid_client_metadata (RFC 7591 §3.2.2), with the first problem as the description.
+ */
+export function validateClientMetadata(body: unknown): ClientMetadata {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidClientMetadata('the request body must be a JSON object');
+  const parsed = clientMetadata.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+    if ((issue as { params?: { kind?: string } }).params?.kind === REDIRECT_ISSUE) throw new InvalidRedirectUri(issue.message);
+    throw new InvalidClientMetadata(`${where}${issue.message}`);
+  }
+  const metadata = parsed.data;
+  const grantTypes = [...new Set(metadata.grant_types)];
+  const responseTypes = [...new Set(metadata.response_types ?? (grantTypes.includes('authorization_code') ? ['code' as const] : []))];
+  checkConsistency(metadata, grantTypes, responseTypes);
+
+  const scope = metadata.scope ? [...new Set(metadata.scope.split(' '))] : [];
+  const defaultScope = metadata.default_scope ? [...new Set(metadata.default_scope.split(' '))] : [];
+  const clientName = metadata.client_name ?? 'unnamed client';
+  return {
+    clientName,
+    tokenEndpointAuthMethod: metadata.token_endpoint_auth_method,
+    grantTypes,
+    responseTypes,
+    scope,
+    defaultScope,
+    audience: metadata.audience,
+    redirectUris: metadata.redirect_uris,
+    ...(metadata.access_token_ttl !== undefined ? { accessTokenTtl: metadata.access_token_ttl } : {}),
+    ...(metadata.refresh_token_ttl !== undefined ? { refreshTokenTtl: metadata.refresh_token_ttl } : {}),
+    ...(metadata.refresh_token_idle_ttl !== undefined ? { refreshTokenIdleTtl: metadata.refresh_token_idle_ttl } : {}),
+    ...(metadata.require_pkce !== undefined ? { requirePkce: metadata.require_pkce } : {}),
+    ...(metadata.allow_plain_pkce !== undefined ? { allowPlainPkce: metadata.allow_plain_pkce } : {}),
+    ...(metadata.skip_consent !== undefined ? { skipConsent: metadata.skip_consent } : {}),
+    ...(metadata.jwks ? { jwks: metadata.jwks } : {}),
+    ...(metadata.jwks_uri ? { jwksUri: metadata.jwks_uri } : {}),
+    ...(metadata.client_uri ? { clientUri: metadata.client_uri } : {}),
+    ...(metadata.logo_uri ? { logoUri: metadata.logo_uri } : {}),
+  };
+}
+
+type ParsedMetadata = z.output<typeof clientMetadata>;
+
+/** RFC 7591 §2 and §2.1: values that are valid alone but not together. */
+function checkConsistency(metadata: ParsedMetadata, grantTypes: GrantType[], responseTypes: string[]): void {
+  const refuse = (why: string) => new InvalidClientMetadata(why);
+  // RFC 7591 §2.1: grant_types authorization_code ⇔ response_types code; response type token would
+  // need the implicit grant, which this server does not offer (RFC 9700 §2.1.2).
+  if (responseTypes.includes('token')) throw refuse('response type token (the implicit grant) is not supported');
+  if (grantTypes.includes('authorization_code') !== responseTypes.includes('code')) {
+    throw refuse('grant_types and response_types are inconsistent: authorization_code goes with the response type code (RFC 7591 section 2.1)');
+  }
+  // RFC 7591 §2: flows with redirection MUST register their redirection URIs.
+  if (grantTypes.includes('authorization_code') && metadata.redirect_uris.length === 0) {
+    throw new InvalidRedirectUri('the authorization_code grant requires at least one redirect URI');
+  }
+  if (metadata.token_endpoint_auth_method === 'none' && grantTypes.includes('client_credentials')) {
+    throw refuse('a public client (token_endpoint_auth_method none) cannot use the client_credentials grant (RFC 6749 section 4.4)');
+  }
+  // RFC 7591 §2: jwks and jwks_uri MUST NOT both be present.
+  if (metadata.jwks && metadata.jwks_uri !== undefined) throw refuse('jwks and jwks_uri must not both be present');
+  if (metadata.token_endpoint_auth_method === 'private_key_jwt' && !metadata.jwks && metadata.jwks_uri === undefined) throw refuse('private_key_jwt requires jwks or jwks_uri');
+  const scope = metadata.scope ? metadata.scope.split(' ') : [];
+  if (metadata.default_scope && metadata.default_scope.split(' ').some((token) => !scope.includes(token))) {
+    throw refuse('default_scope must be a subset of scope');
+  }
+  if (metadata.allow_plain_pkce && metadata.token_endpoint_auth_method === 'none') throw refuse('a public client cannot use plain PKCE');
+}
+
+/** The registration data a response adds to the metadata (RFC 7591 §3.2.1, RFC 7592 §3). */
+export type ClientInformationExtras = {
+  /** Only in the response that creates it (registration, or a rotation): shown once. */
+  clientSecret?: string;
+  /** Only in the registration response (RFC 7592 §3). */
+  registrationAccessToken?: string;
+  registrationClientUri?: string;
+};
+
+/**
+ * The client information response (RFC 7591 §3.2.1, RFC 7592 §3): the client id, the credentials
+ * issued now, and every registered metadata value, with the names of RFC 7591.
+ */
+export function clientInformationResponse(client: RegisteredClient, extras: ClientInformationExtras = {}): Record<string, unknown> {
+  const hasSecret = client.secretHash !== undefined;
+  return {
+    client_id: client.clientId,
+    ...(extras.clientSecret !== undefined ? { client_secret: extras.clientSecret } : {}),
+    ...(client.clientIdIssuedAt !== undefined ? { client_id_issued_at: client.clientIdIssuedAt } : {}),
+    // REQUIRED when a client_secret is issued; 0: it does not expire.
+    ...(hasSecret ? { client_secret_expires_at: 0 } : {}),
+    ...(extras.registrationAccessToken !== undefined ? { registration_access_token: extras.registrationAccessToken } : {}),
+    ...(extras.registrationClientUri !== undefined ? { registration_client_uri: extras.registrationClientUri } : {}),
+    client_name: client.clientName,
+    redirect_uris: [...client.redirectUris],
+    token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+    grant_types: [...client.grantTypes],
+    response_types: [...(client.responseTypes ?? (client.grantTypes.includes('authorization_code') ? ['code'] : []))],
+    ...(client.scope.length > 0 ? { scope: client.scope.join(' ') } : {}),
+    ...(client.defaultScope.length > 0 ? { default_scope: client.defaultScope.join(' ') } : {}),
+    audience: [...client.audience],
+    ...(client.jwks ? { jwks: client.jwks } : {}),
+    ...(client.jwksUri ? { jwks_uri: client.jwksUri } : {}),
+    ...(client.clientUri ? { client_uri: client.clientUri } : {}),
+    ...(client.logoUri ? { logo_uri: client.logoUri } : {}),
+    ...(client.accessTokenTtl !== undefined ? { access_token_ttl: client.accessTokenTtl } : {}),
+    ...(client.refreshTokenTtl !== undefined ? { refresh_token_ttl: client.refreshTokenTtl } : {}),
+    ...(client.refreshTokenIdleTtl !== undefined ? { refresh_token_idle_ttl: client.refreshTokenIdleTtl } : {}),
+    ...(client.requirePkce !== undefined ? { require_pkce: client.requirePkce } : {}),
+    ...(client.allowPlainPkce !== undefined ? { allow_plain_pkce: client.allowPlainPkce } : {}),
+    ...(client.skipConsent !== undefined ? { skip_consent: client.skipConsent } : {}),
+  };
+}
