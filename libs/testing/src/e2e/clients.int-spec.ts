@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
@@ -123,7 +124,7 @@ describe('clients across services (RFC 7591, RFC 7592, admin CLI)', () => {
     dynamic = (await response.json()) as typeof dynamic;
 
     const issued = await clientCredentials(basic(dynamic.client_id, dynamic.client_secret));
-    expect(issued).toEqual({ status: 200, body: { access_token: expect.any(String), token_type: 'Bearer', expires_in: 300, scope: 'api:read' } });
+    expect(issued).toEqual({ status: 200, body: { access_token: expect.any(String), token_type: 'Bearer', expires_in: 600, scope: 'api:read' } });
 
     await eventually(async () => expect((await introspect(basic(dynamic.client_id, dynamic.client_secret))).status).toBe(200), 30_000, 200);
     const introspected = await introspect(basic(dynamic.client_id, dynamic.client_secret), issued.body.access_token as string);
@@ -142,8 +143,7 @@ describe('clients across services (RFC 7591, RFC 7592, admin CLI)', () => {
     const listed = await cli(['list']);
     expect(listed.code).toBe(0);
     expect(listed.stdout.split('\n').filter(Boolean).map((line) => line.split('\t').slice(0, 2))).toEqual([
-      ['demo-service', 'seed'],
-      ['demo-api', 'seed'],
+      ...seedClientIds().map((id) => [id, 'seed']),
       [dynamic.client_id, 'registered'],
       [administered.client_id, 'registered'],
     ]);
@@ -168,3 +168,9 @@ describe('clients across services (RFC 7591, RFC 7592, admin CLI)', () => {
     });
   });
 });
+
+/** The seed file's client ids, in its order (the CLI lists seeds first). */
+function seedClientIds(): string[] {
+  const seeds = JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'deploy/seed/clients.json'), 'utf8')) as { clients: { client_id: string }[] };
+  return seeds.clients.map((client) => client.client_id);
+}
