@@ -11,3 +11,7 @@ export * from './clients/client-authentication';
 export * from './grants/grant-handler';
 export * from './grants/grant-registry';
 export * from './grants/client-credentials.grant';
+export * from './authorize/redirect-uri';
+export * from './authorize/authorization-request';
+export * from './authorize/authorization-response';
+export * from './authorize/authorization-decision';

@@ -27,6 +27,23 @@ describe('authorizationServerMetadata (RFC 8414 §2)', () => {
     });
   });
 
+  it('advertises the authorization endpoint, code, S256 and iss (RFC 9207 §3) once the token endpoint redeems codes', () => {
+    expect(authorizationServerMetadata('https://auth.example.org', ['authorization_code', 'client_credentials'])).toStrictEqual({
+      issuer: 'https://auth.example.org',
+      authorization_endpoint: 'https://auth.example.org/authorize',
+      token_endpoint: 'https://auth.example.org/token',
+      jwks_uri: 'https://auth.example.org/jwks',
+      introspection_endpoint: 'https://auth.example.org/introspect',
+      response_types_supported: ['code'],
+      grant_types_supported: ['authorization_code', 'client_credentials'],
+      // (the client authentication methods are the clients issue's; asserted by the tests above)
+      token_endpoint_auth_methods_supported: expect.any(Array),
+      introspection_endpoint_auth_methods_supported: expect.any(Array),
+      code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
+    });
+  });
+
   it('returns fresh arrays, so a caller cannot change the next answer', () => {
     const first = authorizationServerMetadata('https://auth.example.org');
     first.grant_types_supported.push('password');
