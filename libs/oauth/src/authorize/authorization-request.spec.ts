@@ -1,5 +1,6 @@
 import type { RegisteredClient } from '../clients/registered-client';
 import {
+  type AuthorizationRequest,
   AuthorizationRequestError,
   type RawParameters,
   resolveResponseTarget,
@@ -7,7 +8,7 @@ import {
   validateAuthorizationRequest,
 } from './authorization-request';
 import { codeResponseLocation, errorResponseLocation } from './authorization-response';
-import { consentNeeded, decideAuthorizationStep, sessionSatisfies } from './authorization-decision';
+import { consentNeeded, type DecisionInput, decideAuthorizationStep, sessionSatisfies } from './authorization-decision';
 import { isAcceptableRedirectUri, matchesRegisteredRedirectUri } from './redirect-uri';
 
 const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
@@ -210,8 +211,8 @@ describe('authorization responses (RFC 6749 §4.1.2, RFC 9207 §2)', () => {
 });
 
 describe('what comes next (login, consent, issue)', () => {
-  const request = { responseType: 'code', clientId: 'web', redirectUri: 'x', redirectUriGiven: true, scopes: ['profile', 'api:read'], prompt: [] } as const;
-  const base = { request: { ...request, prompt: [...request.prompt] }, client: web, session: undefined, freshLogin: false, grantedScopes: [], consentGiven: false, now: 1000 };
+  const request: AuthorizationRequest = { responseType: 'code', clientId: 'web', redirectUri: 'x', redirectUriGiven: true, scopes: ['profile', 'api:read'], prompt: [] };
+  const base: DecisionInput = { request, client: web, session: undefined, freshLogin: false, grantedScopes: [], consentGiven: false, now: 1000 };
   const alice = { subject: 'alice', username: 'alice', authTime: 900 };
 
   it('asks for a login without a session, or answers login_required with prompt=none', () => {
