@@ -7,6 +7,8 @@ export const Topics = {
   tokens: 'oauth.tokens',
   /** Signing key lifecycle: public keys only. Key: the kid. */
   keys: 'oauth.keys',
+  /** Consent given on the consent page (authorize). Key: the user (`sub`). */
+  consents: 'oauth.consents',
   /** Messages a consumer could not process after its retries, with the reason in the headers. */
   deadLetter: 'oauth.dead-letter',
 } as const;

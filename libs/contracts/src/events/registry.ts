@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { accessTokenIssuedV1 } from './access-token-issued.event';
 import { signingKeyPublishedV1 } from './signing-key-published.event';
+import { authorizationCodeIssuedV1 } from './authorization-code-issued.event';
+import { consentGrantedV1 } from './consent-granted.event';
 
 /**
  * The one registry of event types: the closed union is derived from it, so a `switch` over
@@ -11,6 +13,8 @@ import { signingKeyPublishedV1 } from './signing-key-published.event';
 export const EVENT_DEFINITIONS = {
   [accessTokenIssuedV1.type]: accessTokenIssuedV1,
   [signingKeyPublishedV1.type]: signingKeyPublishedV1,
+  [authorizationCodeIssuedV1.type]: authorizationCodeIssuedV1,
+  [consentGrantedV1.type]: consentGrantedV1,
 } as const;
 
 export type EventType = keyof typeof EVENT_DEFINITIONS;
