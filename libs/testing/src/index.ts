@@ -1,1 +1,2 @@
 export * from './provision';
+export * from './page-browser';
