@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { InfrastructureModule } from '@authz/adapters';
+import { IdentityModule } from '@authz/identity';
 import { IntrospectionModule } from '@authz/introspection';
 import { type Logger } from '@authz/ports';
 import { PlatformModule, type Settings } from '@authz/platform';
@@ -22,6 +23,8 @@ export class SuiteAppModule {
         TokenModule.register(),
         IntrospectionModule,
         ProjectionsModule,
+        // CREDENTIAL_VERIFIER in process (no internal HTTP endpoint on the suite's public port).
+        IdentityModule.inProcess(),
       ],
     };
   }

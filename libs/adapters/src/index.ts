@@ -10,3 +10,4 @@ export * from './redis';
 export * from './ldap';
 export * from './directory';
 export * from './codes/ttl-authorization-code-store';
+export * from './identity';

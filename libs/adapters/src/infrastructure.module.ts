@@ -5,6 +5,7 @@ import {
   CLIENT_REGISTRY,
   CLOCK,
   type Clock,
+  CREDENTIAL_VERIFIER,
   DIRECTORY,
   type Directory,
   EVENT_PUBLISHER,
@@ -21,6 +22,7 @@ import {
 import { HealthRegistry, LOGGER, SETTINGS, type Settings } from '@authz/platform';
 import { FileClientRegistry } from './clients/file-client-registry';
 import { LdifDirectory } from './directory/ldif-directory';
+import { HttpCredentialVerifier } from './identity/http-credential-verifier';
 import { createKafka, ensureTopics, KafkaEventPublisher, KafkaEventSubscriber } from './kafka';
 import { LdapDirectory } from './ldap/ldap-directory';
 import { SqlSigningKeyStore } from './keys/sql-signing-key-store';
@@ -41,6 +43,13 @@ export type InfrastructureNeeds = {
   signingKeys?: boolean;
   /** Authorization codes (needs `ttl`): written by authorize, redeemed by token. */
   codes?: boolean;
+  /**
+   * CREDENTIAL_VERIFIER (login page, password grant). Distributed mode: HttpCredentialVerifier, calling
+   * the identity service at IDENTITY_URL. Embedded mode: not provided here (adapters import no feature):
+   * the suite imports IdentityModule.inProcess() from @authz/identity, which provides it globally.
+   * No readiness check: an identity outage fails logins (503), not the whole service.
+   */
+  credentials?: boolean;
 };
 
 const KAFKA_BUS = Symbol.for('authz.KafkaBus');
@@ -138,11 +147,33 @@ export class InfrastructureModule {
                 bindPassword: settings.LDAP_BIND_PASSWORD,
                 baseDn: settings.LDAP_BASE_DN,
                 userFilter: settings.LDAP_USER_FILTER,
+                attributes: {
+                  subject: settings.LDAP_ATTR_SUBJECT,
+                  username: settings.LDAP_ATTR_USERNAME,
+                  name: settings.LDAP_ATTR_NAME,
+                  email: settings.LDAP_ATTR_EMAIL,
+                  groups: settings.LDAP_ATTR_GROUPS,
+                },
+                connectTimeoutMs: settings.LDAP_CONNECT_TIMEOUT_MS,
+                timeoutMs: settings.LDAP_TIMEOUT_MS,
                 logger,
               }),
       });
     }
     if (needs.clients) add({ provide: CLIENT_REGISTRY, useFactory: () => new FileClientRegistry(resolve(settings.CLIENTS_FILE)) });
+    if (needs.credentials && !embedded) {
+      add({
+        provide: CREDENTIAL_VERIFIER,
+        inject: [LOGGER],
+        useFactory: (logger: Logger) =>
+          new HttpCredentialVerifier({
+            baseUrl: settings.IDENTITY_URL,
+            timeoutMs: settings.IDENTITY_TIMEOUT_MS,
+            ...(settings.IDENTITY_INTERNAL_TOKEN !== undefined ? { internalToken: settings.IDENTITY_INTERNAL_TOKEN } : {}),
+            logger,
+          }),
+      });
+    }
 
     return { module: InfrastructureModule, providers, exports: exported };
   }

@@ -301,6 +301,8 @@ describe('the event registry', () => {
       ],
       'oauth.authorization_code.issued.v1': ['grantId', 'clientId', 'sub', 'scope', 'redirectUri', 'codeHash', 'pkceMethod', 'authTime', 'issuedAt', 'expiresAt'],
       'oauth.consent.granted.v1': ['sub', 'clientId', 'scopes', 'grantedAt'],
+      'oauth.user.authenticated.v1': ['usernameHash', 'subject', 'clientId', 'clientIpHash', 'authTime'],
+      'oauth.user.authentication_failed.v1': ['usernameHash', 'clientId', 'clientIpHash', 'reason', 'usernameFailures', 'lockedBy', 'lockedUntil'],
     });
     const risky = /token$|secret|password|code|verifier|assertion|private|^d$|\.d$|\.(p|q|dp|dq|qi|k)$/i;
     // A `…Hash` field holds a sha256: digest (the schema says so), never the value.
@@ -316,12 +318,14 @@ describe('the event registry', () => {
   });
 
   it('puts every event on a topic of Topics', () => {
-    expect(ALL_TOPICS).toEqual(['oauth.tokens', 'oauth.keys', 'oauth.consents', 'oauth.dead-letter']);
+    expect(ALL_TOPICS).toEqual(['oauth.tokens', 'oauth.keys', 'oauth.dead-letter', 'oauth.identity', 'oauth.consents']);
     expect(Object.fromEntries(EVENT_TYPES.map((type) => [type, topicOf(type)]))).toStrictEqual({
       'oauth.access_token.issued.v1': Topics.tokens,
       'oauth.signing_key.published.v1': Topics.keys,
       'oauth.authorization_code.issued.v1': Topics.tokens,
       'oauth.consent.granted.v1': Topics.consents,
+      'oauth.user.authenticated.v1': Topics.identity,
+      'oauth.user.authentication_failed.v1': Topics.identity,
     });
     for (const type of EVENT_TYPES) expect(ALL_TOPICS).toContain(topicOf(type));
   });

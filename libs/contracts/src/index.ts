@@ -6,3 +6,5 @@ export * from './events/access-token-issued.event';
 export * from './events/signing-key-published.event';
 export * from './events/authorization-code-issued.event';
 export * from './events/consent-granted.event';
+export * from './events/user-authenticated.event';
+export * from './events/user-authentication-failed.event';

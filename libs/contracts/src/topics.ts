@@ -7,10 +7,12 @@ export const Topics = {
   tokens: 'oauth.tokens',
   /** Signing key lifecycle: public keys only. Key: the kid. */
   keys: 'oauth.keys',
-  /** Consent given on the consent page (authorize). Key: the user (`sub`). */
-  consents: 'oauth.consents',
   /** Messages a consumer could not process after its retries, with the reason in the headers. */
   deadLetter: 'oauth.dead-letter',
+  /** Login attempts (oauth.user.*): never a password. Key: the sha256 hash of the normalized username, so one login name's attempts stay in order. */
+  identity: 'oauth.identity',
+  /** Consent given on the consent page (authorize). Key: the user (`sub`). */
+  consents: 'oauth.consents',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];

@@ -50,6 +50,25 @@ describe('loadSettings', () => {
       INTROSPECTION_URL: 'http://localhost:8083/verify',
       RESOURCE_AUDIENCE: 'https://api.example.org',
       USERS_LDIF: 'deploy/seed/users.ldif',
+      LDAP_ATTR_SUBJECT: 'uid',
+      LDAP_ATTR_USERNAME: 'uid',
+      LDAP_ATTR_NAME: ['displayName', 'cn'],
+      LDAP_ATTR_EMAIL: 'mail',
+      LDAP_ATTR_GROUPS: 'memberOf',
+      LDAP_CONNECT_TIMEOUT_MS: 3000,
+      LDAP_TIMEOUT_MS: 5000,
+      IDENTITY_URL: 'http://localhost:8084',
+      IDENTITY_TIMEOUT_MS: 10_000,
+      LOGIN_FAILURE_WINDOW: 900,
+      LOGIN_USERNAME_DELAY_AFTER: 3,
+      LOGIN_USERNAME_LOCKOUT_AFTER: 10,
+      LOGIN_IP_DELAY_AFTER: 20,
+      LOGIN_IP_LOCKOUT_AFTER: 100,
+      LOGIN_DELAY_MAX: 60,
+      LOGIN_LOCKOUT_DURATION: 900,
+      SESSION_TTL: 28_800,
+      AUTHORIZATION_CODE_TTL: 60,
+      INTERACTION_TTL: 600,
       SERVICE: 'token',
     });
   });
@@ -140,6 +159,11 @@ describe('loadSettings', () => {
       ['ISSUER', 'https://auth.example.org/#frag', 'ISSUER: the issuer must have no query or fragment (RFC 8414 §2)'],
       ['ISSUER', 'ftp://auth.example.org', 'ISSUER: the issuer must be an https URL (http only for local development)'],
       ['KAFKA_BROKERS', ' , ', 'KAFKA_BROKERS: expected at least one value'],
+      ['LDAP_ATTR_SUBJECT', 'uid)(x', 'LDAP_ATTR_SUBJECT: expected an LDAP attribute name'],
+      ['LDAP_ATTR_NAME', 'displayName,c n', 'LDAP_ATTR_NAME.1: expected an LDAP attribute name'],
+      ['IDENTITY_INTERNAL_TOKEN', 'short', 'IDENTITY_INTERNAL_TOKEN: String must contain at least 32 character(s)'],
+      ['IDENTITY_URL', 'identity:8084', 'IDENTITY_URL: expected an http(s) URL'],
+      ['IDENTITY_URL', 'localhost 8084', 'IDENTITY_URL: Invalid url; IDENTITY_URL: expected an http(s) URL'],
     ])('refuses %s=%j with a SettingsError naming the key', (key, value, issue) => {
       expect(settingsError(() => loadSettings('token', { [key]: value }))).toEqual({ type: SettingsError, message: `invalid settings: ${issue}` });
     });
@@ -165,6 +189,22 @@ describe('unsafeDefaults', () => {
       'ISSUER is not set: using http://localhost:8080. Set it to the public https URL of the suite.',
       'LDAP_BIND_PASSWORD is the development default.',
     ]);
+  });
+
+  it('warns the identity service of the distributed mode that its internal API has no shared secret', () => {
+    expect(unsafeDefaults(loadSettings('identity', HARDENED_ENV), HARDENED_ENV)).toEqual([
+      'IDENTITY_INTERNAL_TOKEN is not set: /internal/v1/authenticate answers any caller that can reach it. Set it here and in the authorize and token services.',
+    ]);
+    const env = { ...HARDENED_ENV, IDENTITY_INTERNAL_TOKEN: 'x'.repeat(32) };
+    expect(unsafeDefaults(loadSettings('identity', env), env)).toEqual([]);
+  });
+
+  it('reads the LDAP attribute mapping (the name as a list)', () => {
+    expect(loadSettings('identity', { LDAP_ATTR_SUBJECT: 'entryUUID', LDAP_ATTR_NAME: 'cn', LDAP_ATTR_GROUPS: '1.2.840.113556.1.2.102' })).toMatchObject({
+      LDAP_ATTR_SUBJECT: 'entryUUID',
+      LDAP_ATTR_NAME: ['cn'],
+      LDAP_ATTR_GROUPS: '1.2.840.113556.1.2.102',
+    });
   });
 
   it('is silent in the embedded mode on localhost (the all-in-one mode for trying the suite)', () => {

@@ -21,6 +21,8 @@ const csv = z
   .string()
   .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
   .refine((items) => items.length > 0, 'expected at least one value');
+/** An LDAP attribute description: a name (RFC 4512 §1.4 descr) or a numeric OID. */
+const ldapAttribute = z.string().regex(/^([A-Za-z][A-Za-z0-9-]*|[0-9]+(\.[0-9]+)*)$/, 'expected an LDAP attribute name');
 const int = (min: number, max: number) =>
   z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), z.coerce.number().int().min(min).max(max));
 
@@ -100,6 +102,48 @@ export const settingsSchema = z.object({
   INTERACTION_TTL: int(60, 3600).default(600),
   /** A folder with `templates/` (login.html, consent.html, error.html, layout.html) and `css/` replacing the built-in pages. */
   UI_DIR: z.string().optional(),
+  // --- identity ---
+  /**
+   * LDAP attribute of the stable subject (the `sub` claim). `uid` by default, like the LDIF directory of
+   * the embedded mode; use `entryUUID` (or `objectGUID`) where uids can be renamed or reused.
+   */
+  LDAP_ATTR_SUBJECT: ldapAttribute.default('uid'),
+  /** LDAP attribute of the login name the directory answers with. */
+  LDAP_ATTR_USERNAME: ldapAttribute.default('uid'),
+  /** LDAP attributes of the display name, comma-separated: the first that has a value. */
+  LDAP_ATTR_NAME: csv.pipe(z.array(ldapAttribute)).default('displayName,cn'),
+  /** LDAP attribute of the e-mail address. */
+  LDAP_ATTR_EMAIL: ldapAttribute.default('mail'),
+  /** LDAP attribute listing the user's group DNs (the memberof overlay's operational attribute). */
+  LDAP_ATTR_GROUPS: ldapAttribute.default('memberOf'),
+  /** TCP/TLS connect timeout of the LDAP connections, ms. */
+  LDAP_CONNECT_TIMEOUT_MS: int(100, 60_000).default(3000),
+  /** Timeout of each LDAP operation (bind, search), ms. */
+  LDAP_TIMEOUT_MS: int(100, 60_000).default(5000),
+  /** Where the authorize and token services reach the identity service (its internal API, never routed by the ingress). */
+  IDENTITY_URL: z
+    .string()
+    .url()
+    .refine((value) => /^https?:\/\//.test(value), 'expected an http(s) URL')
+    .default('http://localhost:8084'),
+  /** A call to the identity service without an answer after this long is an outage (503 temporarily_unavailable), ms. */
+  IDENTITY_TIMEOUT_MS: int(100, 60_000).default(10_000),
+  /** Shared secret the callers of the identity service's internal API send as `Authorization: Bearer …` (at least 32 characters). Unset: no check (warning). */
+  IDENTITY_INTERNAL_TOKEN: z.string().min(32).optional(),
+  /** Brute force: failures are counted per username and per client IP within this window from the first failure, seconds. */
+  LOGIN_FAILURE_WINDOW: int(60, 86_400).default(900),
+  /** Brute force: from this many failures of a username on, each further attempt waits 2^(failures − this) seconds after the last failure. */
+  LOGIN_USERNAME_DELAY_AFTER: int(1, 100_000).default(3),
+  /** Brute force: this many failures of a username lock it for LOGIN_LOCKOUT_DURATION. */
+  LOGIN_USERNAME_LOCKOUT_AFTER: int(1, 100_000).default(10),
+  /** Brute force: the growing delay for a client IP starts after this many failures (higher: many users may share an address). */
+  LOGIN_IP_DELAY_AFTER: int(1, 100_000).default(20),
+  /** Brute force: this many failures from a client IP lock it for LOGIN_LOCKOUT_DURATION. */
+  LOGIN_IP_LOCKOUT_AFTER: int(1, 100_000).default(100),
+  /** Brute force: the longest growing delay, seconds. */
+  LOGIN_DELAY_MAX: int(1, 3600).default(60),
+  /** Brute force: how long a lockout lasts, seconds. */
+  LOGIN_LOCKOUT_DURATION: int(1, 86_400).default(900),
 });
 
 export type Settings = z.infer<typeof settingsSchema> & { SERVICE: ServiceName; PORT: number; KAFKA_CLIENT_ID: string };
@@ -135,6 +179,9 @@ export function unsafeDefaults(settings: Settings, env: NodeJS.ProcessEnv = proc
   if (settings.MODE === 'distributed' && !env.LDAP_BIND_PASSWORD) warnings.push('LDAP_BIND_PASSWORD is the development default.');
   if (settings.MODE === 'distributed' && !settings.SESSION_KEYS && (settings.SERVICE === 'authorize' || settings.SERVICE === 'suite')) {
     warnings.push('SESSION_KEYS is not set: login sessions are encrypted with a development key. Set it in production.');
+  }
+  if (settings.MODE === 'distributed' && settings.SERVICE === 'identity' && !settings.IDENTITY_INTERNAL_TOKEN) {
+    warnings.push('IDENTITY_INTERNAL_TOKEN is not set: /internal/v1/authenticate answers any caller that can reach it. Set it here and in the authorize and token services.');
   }
   return warnings;
 }

@@ -31,3 +31,22 @@ export interface CredentialVerifier {
 export class IdentityUnavailableError extends Error {
   override readonly name = 'IdentityUnavailableError';
 }
+
+/**
+ * Bounds of a credential check, shared by the identity service (its HTTP API answers 400 beyond them)
+ * and its callers (which answer `invalid_credentials` without calling: no directory entry has such a
+ * username, and a password beyond the bound is never sent to LDAP).
+ */
+export const CREDENTIAL_LIMITS = {
+  /** Characters of a username (LdapDirectory does not search longer ones either). */
+  usernameMaxLength: 256,
+  /** UTF-8 bytes of a password. */
+  passwordMaxBytes: 1024,
+  /** Characters of a client id. */
+  clientIdMaxLength: 256,
+} as const;
+
+/** True when the username and password are within CREDENTIAL_LIMITS and the username is not empty. */
+export function withinCredentialLimits(username: string, password: string): boolean {
+  return username.length > 0 && username.length <= CREDENTIAL_LIMITS.usernameMaxLength && Buffer.byteLength(password, 'utf8') <= CREDENTIAL_LIMITS.passwordMaxBytes;
+}

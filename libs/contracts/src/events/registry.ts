@@ -3,6 +3,8 @@ import { accessTokenIssuedV1 } from './access-token-issued.event';
 import { signingKeyPublishedV1 } from './signing-key-published.event';
 import { authorizationCodeIssuedV1 } from './authorization-code-issued.event';
 import { consentGrantedV1 } from './consent-granted.event';
+import { userAuthenticatedV1 } from './user-authenticated.event';
+import { userAuthenticationFailedV1 } from './user-authentication-failed.event';
 
 /**
  * The one registry of event types: the closed union is derived from it, so a `switch` over
@@ -15,6 +17,8 @@ export const EVENT_DEFINITIONS = {
   [signingKeyPublishedV1.type]: signingKeyPublishedV1,
   [authorizationCodeIssuedV1.type]: authorizationCodeIssuedV1,
   [consentGrantedV1.type]: consentGrantedV1,
+  [userAuthenticatedV1.type]: userAuthenticatedV1,
+  [userAuthenticationFailedV1.type]: userAuthenticationFailedV1,
 } as const;
 
 export type EventType = keyof typeof EVENT_DEFINITIONS;

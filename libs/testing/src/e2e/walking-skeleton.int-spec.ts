@@ -83,7 +83,7 @@ describe('walking skeleton over Kafka, PostgreSQL, Redis and slapd', () => {
       token: { kafka: 'up', postgres: 'up', redis: 'up' },
       introspection: { kafka: 'up' },
       revocation: { kafka: 'up', postgres: 'up' },
-      identity: { kafka: 'up', ldap: 'up' },
+      identity: { kafka: 'up', redis: 'up', ldap: 'up' },
       authorize: { kafka: 'up', redis: 'up' },
     };
     for (const [name, checks] of Object.entries(expected)) {

@@ -1,0 +1,1 @@
+export { type CredentialCallMeta, HttpCredentialVerifier, type HttpCredentialVerifierOptions } from './http-credential-verifier';

@@ -1,0 +1,6 @@
+export * from './identity.module';
+export * from './identity.service';
+export * from './login-throttle';
+export * from './login-subjects';
+export * from './authenticate-request';
+export * from './authenticate.controller';
