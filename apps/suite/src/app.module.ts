@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { InfrastructureModule } from '@authz/adapters';
+import { AuthorizeModule } from '@authz/authorize';
 import { IdentityModule } from '@authz/identity';
 import { IntrospectionModule } from '@authz/introspection';
 import { type Logger } from '@authz/ports';
@@ -19,12 +20,13 @@ export class SuiteAppModule {
       module: SuiteAppModule,
       imports: [
         PlatformModule.forRoot(settings, logger),
-        InfrastructureModule.forRoot(settings, { events: true, sql: true, signingKeys: true, ttl: true, directory: true, clients: true }),
+        InfrastructureModule.forRoot(settings, { events: true, sql: true, signingKeys: true, ttl: true, directory: true, clients: true, codes: true }),
         TokenModule.register(),
         IntrospectionModule,
         ProjectionsModule,
         // CREDENTIAL_VERIFIER in process (no internal HTTP endpoint on the suite's public port).
         IdentityModule.inProcess(),
+        AuthorizeModule.register(),
       ],
     };
   }

@@ -84,7 +84,7 @@ describe('walking skeleton over Kafka, PostgreSQL, Redis and slapd', () => {
       introspection: { kafka: 'up' },
       revocation: { kafka: 'up', postgres: 'up' },
       identity: { kafka: 'up', redis: 'up', ldap: 'up' },
-      authorize: { kafka: 'up', redis: 'up' },
+      authorize: { kafka: 'up', postgres: 'up', redis: 'up' },
     };
     for (const [name, checks] of Object.entries(expected)) {
       const response = await fetch(`${services[name]!.url}/healthz/ready`);
