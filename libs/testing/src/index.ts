@@ -1,2 +1,3 @@
 export * from './provision';
 export * from './page-browser';
+export * from './authorize-bad-input.cases';
