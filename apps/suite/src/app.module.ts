@@ -20,7 +20,7 @@ export class SuiteAppModule {
       module: SuiteAppModule,
       imports: [
         PlatformModule.forRoot(settings, logger),
-        InfrastructureModule.forRoot(settings, { events: true, sql: true, signingKeys: true, ttl: true, directory: true, clients: true, codes: true }),
+        InfrastructureModule.forRoot(settings, { events: true, sql: true, signingKeys: true, ttl: true, directory: true, clients: true, codes: true, refreshFamilies: true }),
         TokenModule.register(),
         IntrospectionModule,
         ProjectionsModule,

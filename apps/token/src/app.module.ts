@@ -10,7 +10,7 @@ export class TokenAppModule {
   static create(settings: Settings, logger: Logger): DynamicModule {
     return {
       module: TokenAppModule,
-      imports: [PlatformModule.forRoot(settings, logger), InfrastructureModule.forRoot(settings, { events: true, signingKeys: true, ttl: true, clients: true }), TokenModule.register()],
+      imports: [PlatformModule.forRoot(settings, logger), InfrastructureModule.forRoot(settings, { events: true, signingKeys: true, ttl: true, clients: true, codes: true, refreshFamilies: true, credentials: true }), TokenModule.register()],
     };
   }
 }

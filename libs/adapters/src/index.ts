@@ -10,4 +10,5 @@ export * from './redis';
 export * from './ldap';
 export * from './directory';
 export * from './codes/ttl-authorization-code-store';
+export * from './refresh/sql-refresh-family-store';
 export * from './identity';

@@ -18,6 +18,7 @@ import {
   TTL_STORE,
   AUTHORIZATION_CODE_STORE,
   type TtlStore,
+  REFRESH_FAMILY_STORE,
 } from '@authz/ports';
 import { HealthRegistry, LOGGER, SETTINGS, type Settings } from '@authz/platform';
 import { FileClientRegistry } from './clients/file-client-registry';
@@ -32,6 +33,7 @@ import { migrate, PgDatabase, PgliteDatabase } from './postgres';
 import { RedisTtlStore } from './redis';
 import { TtlAuthorizationCodeStore } from './codes/ttl-authorization-code-store';
 import { PrefixedEventSubscriber } from './topic-prefix';
+import { SqlRefreshFamilyStore } from './refresh/sql-refresh-family-store';
 
 /** Which ports a service needs; only those are connected (and checked by /healthz/ready). */
 export type InfrastructureNeeds = {
@@ -43,6 +45,8 @@ export type InfrastructureNeeds = {
   signingKeys?: boolean;
   /** Authorization codes (needs `ttl`): written by authorize, redeemed by token. */
   codes?: boolean;
+  /** Refresh token families (SQL): the token service. */
+  refreshFamilies?: boolean;
   /**
    * CREDENTIAL_VERIFIER (login page, password grant). Distributed mode: HttpCredentialVerifier, calling
    * the identity service at IDENTITY_URL. Embedded mode: not provided here (adapters import no feature):
@@ -104,7 +108,7 @@ export class InfrastructureModule {
         add({ provide: EVENT_SUBSCRIBER, useFactory: (bus: { subscriber: PrefixedEventSubscriber }) => bus.subscriber, inject: [KAFKA_BUS] });
       }
     }
-    if (needs.sql || needs.signingKeys) {
+    if (needs.sql || needs.signingKeys || needs.refreshFamilies) {
       add({
         provide: SQL_DATABASE,
         inject: [LOGGER],
@@ -134,6 +138,7 @@ export class InfrastructureModule {
         useFactory: (store: TtlStore, clock: Clock) => new TtlAuthorizationCodeStore({ store, clock }),
       });
     }
+    if (needs.refreshFamilies) add({ provide: REFRESH_FAMILY_STORE, useFactory: (db: SqlDatabase) => new SqlRefreshFamilyStore(db), inject: [SQL_DATABASE] });
     if (needs.directory) {
       add({
         provide: DIRECTORY,

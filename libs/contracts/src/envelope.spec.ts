@@ -301,12 +301,31 @@ describe('the event registry', () => {
       ],
       'oauth.authorization_code.issued.v1': ['grantId', 'clientId', 'sub', 'scope', 'redirectUri', 'codeHash', 'pkceMethod', 'authTime', 'issuedAt', 'expiresAt'],
       'oauth.consent.granted.v1': ['sub', 'clientId', 'scopes', 'grantedAt'],
+      'oauth.refresh_token.issued.v1': [
+        'familyId',
+        'grantId',
+        'grantType',
+        'clientId',
+        'sub',
+        'scope',
+        'audience',
+        'authTime',
+        'generation',
+        'tokenHash',
+        'issuedAt',
+        'expiresAt',
+        'idleExpiresAt',
+      ],
+      'oauth.refresh_token.rotated.v1': ['familyId', 'grantId', 'clientId', 'parentTokenHash', 'generation', 'tokenHash', 'rotatedAt', 'idleExpiresAt'],
+      'oauth.refresh_token.reuse_detected.v1': ['familyId', 'grantId', 'clientId', 'presentedTokenHash', 'presentedGeneration', 'currentGeneration', 'detectedAt'],
+      'oauth.authorization_code.redeemed.v1': ['codeHash', 'grantId', 'clientId', 'sub', 'redeemedAt'],
+      'oauth.grant.revoked.v1': ['grantId', 'clientId', 'subject', 'reason', 'revokedAt'],
       'oauth.user.authenticated.v1': ['usernameHash', 'subject', 'clientId', 'clientIpHash', 'authTime'],
       'oauth.user.authentication_failed.v1': ['usernameHash', 'clientId', 'clientIpHash', 'reason', 'usernameFailures', 'lockedBy', 'lockedUntil'],
     });
     const risky = /token$|secret|password|code|verifier|assertion|private|^d$|\.d$|\.(p|q|dp|dq|qi|k)$/i;
-    // A `…Hash` field holds a sha256: digest (the schema says so), never the value.
-    expect(Object.values(fields).flat().filter((field) => risky.test(field) && !/Hash$/.test(field))).toEqual([]);
+    // A `…Hash` field holds a `sha256:` digest (its schema refuses anything else), never the value.
+    expect(Object.values(fields).flat().filter((field) => !/Hash$/.test(field) && risky.test(field))).toEqual([]);
   });
 
   it('refuses unknown fields at every level of every event (strict objects)', () => {
@@ -324,6 +343,11 @@ describe('the event registry', () => {
       'oauth.signing_key.published.v1': Topics.keys,
       'oauth.authorization_code.issued.v1': Topics.tokens,
       'oauth.consent.granted.v1': Topics.consents,
+      'oauth.refresh_token.issued.v1': Topics.tokens,
+      'oauth.refresh_token.rotated.v1': Topics.tokens,
+      'oauth.refresh_token.reuse_detected.v1': Topics.tokens,
+      'oauth.authorization_code.redeemed.v1': Topics.tokens,
+      'oauth.grant.revoked.v1': Topics.tokens,
       'oauth.user.authenticated.v1': Topics.identity,
       'oauth.user.authentication_failed.v1': Topics.identity,
     });

@@ -13,6 +13,8 @@ export type AccessTokenClaims = {
   iat: number;
   jti: string;
   scope: string;
+  /** When the user authenticated (RFC 9068 §2.2.1), when a user is present. */
+  auth_time?: number;
 };
 
 /** A random identifier with 128 bits of entropy, base64url (jti, grant ids). */
@@ -29,6 +31,7 @@ export function buildAccessTokenClaims(input: {
   issuedAt: number;
   ttlSeconds: number;
   jti: string;
+  authTime?: number;
 }): AccessTokenClaims {
   return {
     iss: input.issuer,
@@ -40,7 +43,13 @@ export function buildAccessTokenClaims(input: {
     iat: input.issuedAt,
     jti: input.jti,
     scope: input.scope,
+    ...(input.authTime === undefined ? {} : { auth_time: input.authTime }),
   };
+}
+
+/** A refresh token (RFC 6749 §1.5): opaque, 256 random bits, base64url; stored and logged only by its hash. */
+export function randomRefreshToken(): string {
+  return randomBytes(32).toString('base64url');
 }
 
 /** The introspection answer for an active token (RFC 7662 §2.2). */

@@ -79,6 +79,11 @@ export class InvalidScope extends OAuthError {
   readonly error = 'invalid_scope';
 }
 
+/** RFC 8707 §2: a `resource` is not an absolute URI without fragment, or not one the client may obtain tokens for. */
+export class InvalidTarget extends OAuthError {
+  readonly error = 'invalid_target';
+}
+
 /** RFC 6749 §4.1.2.1: a dependency is down; the client may retry later. HTTP 503. */
 export class TemporarilyUnavailable extends OAuthError {
   readonly error = 'temporarily_unavailable';

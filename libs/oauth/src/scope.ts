@@ -28,3 +28,28 @@ export function resolveRequestedScope(requested: string | undefined, allowed: re
   if (refused.length > 0) throw new InvalidScope(`the client may not request: ${refused.join(' ')}`);
   return scopes;
 }
+
+/**
+ * The scope of a refreshed access token (RFC 6749 §6): the originally granted scope when none is
+ * requested; a requested scope must not include any scope not originally granted (narrowing only).
+ */
+export function narrowScope(requested: string | undefined, granted: readonly string[]): string[] {
+  if (requested === undefined) return [...granted];
+  const scopes = parseScope(requested);
+  const widened = scopes.filter((scope) => !granted.includes(scope));
+  if (widened.length > 0) throw new InvalidScope(`scope beyond the original grant: ${widened.join(' ')}`);
+  return scopes;
+}
+
+/**
+ * The `scope` member of a token response (RFC 6749 §5.1): "OPTIONAL, if identical to the scope requested
+ * by the client; otherwise, REQUIRED". Absent when the request named exactly the granted scopes (in any
+ * order); present otherwise, including when the request named none.
+ */
+export function responseScope(requested: string | undefined, granted: readonly string[]): string | undefined {
+  if (requested !== undefined) {
+    const asked = new Set(parseScope(requested));
+    if (asked.size === granted.length && granted.every((scope) => asked.has(scope))) return undefined;
+  }
+  return formatScope(granted);
+}

@@ -2,6 +2,7 @@ import { type RegisteredClient } from './clients/registered-client';
 import { InvalidClient, InvalidRequest, InvalidScope, OAuthError, UnauthorizedClient, UnsupportedGrantType } from './errors';
 import { type AccessTokenRequest, type IssuedAccessToken, type TokenIssuer } from './grants/grant-handler';
 import { sha256Hash } from './hash';
+import { FakeGrantServices } from './grants/fake-grant-services.contract';
 import { handleTokenRequest } from './token-endpoint';
 
 // Client id and secret with the characters RFC 6749 §2.3.1 makes the client form-encode before base64:
@@ -87,7 +88,7 @@ function basic(encodedId: string, encodedSecret: string): string {
 const BASIC_AUTHORIZATION = basic(BASIC_ID_FORM, BASIC_SECRET_FORM);
 
 function tokenRequest(body: Record<string, string>, authorizationHeader?: string) {
-  return handleTokenRequest({ parameters: new Map(Object.entries(body)), authorizationHeader }, { findClient, issuer });
+  return handleTokenRequest({ parameters: new Map(Object.entries(body)), authorizationHeader }, { findClient, issuer, services: new FakeGrantServices() });
 }
 
 /** Everything a client sees of an error: its class, code, HTTP status, headers and JSON body. */
@@ -142,7 +143,8 @@ describe('handleTokenRequest: client_credentials (RFC 6749 §4.4)', () => {
     it('authenticates with client_secret_post (RFC 6749 §2.3.1) and mints for every registered audience', async () => {
       const response = await tokenRequest({ grant_type: 'client_credentials', client_id: 'reporting', client_secret: 'reporting-secret', scope: 'reports' });
 
-      expect(response).toStrictEqual({ access_token: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'reports' });
+      // RFC 6749 §5.1: scope omitted, identical to the request.
+      expect(response).toStrictEqual({ access_token: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 300 });
       expect(issuer.requests).toEqual([
         {
           client: postClient,
@@ -164,7 +166,7 @@ describe('handleTokenRequest: client_credentials (RFC 6749 §4.4)', () => {
     it('grants a requested subset of the allowed scope, in the order requested, duplicates dropped', async () => {
       const response = await tokenRequest({ grant_type: 'client_credentials', scope: 'reports invoices:write reports' }, BASIC_AUTHORIZATION);
 
-      expect(response).toStrictEqual({ access_token: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'reports invoices:write' });
+      expect(response).toStrictEqual({ access_token: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 300 });
       expect(issuer.requests.map((request) => request.scopes)).toEqual([['reports', 'invoices:write']]);
     });
   });
@@ -220,7 +222,7 @@ describe('handleTokenRequest: client_credentials (RFC 6749 §4.4)', () => {
       });
     });
 
-    it.each(['urn:example:unknown', 'password', 'authorization_code', 'constructor', '__proto__', 'toString'])(
+    it.each(['urn:example:unknown', 'implicit', 'token', 'constructor', '__proto__', 'toString'])(
       'answers unsupported_grant_type to grant_type=%s',
       async (grantType) => {
         await expectRefused({ grant_type: grantType }, BASIC_AUTHORIZATION, {

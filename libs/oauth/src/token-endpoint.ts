@@ -2,7 +2,7 @@ import { authenticateClient } from './clients/client-authentication';
 import type { RegisteredClient } from './clients/registered-client';
 import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from './errors';
 import type { OAuthParameters } from './form';
-import type { GrantHandler, TokenIssuer, TokenResponse } from './grants/grant-handler';
+import type { GrantHandler, GrantServices, TokenIssuer, TokenResponse } from './grants/grant-handler';
 import { GRANT_HANDLERS } from './grants/grant-registry';
 
 export type TokenEndpointRequest = {
@@ -13,6 +13,7 @@ export type TokenEndpointRequest = {
 export type TokenEndpointDeps = {
   findClient: (clientId: string) => Promise<RegisteredClient | null>;
   issuer: TokenIssuer;
+  services: GrantServices;
 };
 
 /**
@@ -23,7 +24,7 @@ export async function handleTokenRequest(request: TokenEndpointRequest, deps: To
   const { client } = await authenticateClient(request.parameters, request.authorizationHeader, deps.findClient);
   const grant = findGrant(request.parameters);
   checkClientMayUseGrant(client, grant);
-  return grant.handle({ parameters: request.parameters, client, issuer: deps.issuer });
+  return grant.handle({ parameters: request.parameters, client, issuer: deps.issuer, services: deps.services });
 }
 
 function findGrant(parameters: OAuthParameters): GrantHandler {

@@ -45,7 +45,7 @@ export const settingsSchema = z.object({
     .refine((value) => /^https?:\/\//.test(value), 'the issuer must be an https URL (http only for local development)')
     .default('http://localhost:8080'),
   /** Lifetime of access tokens in seconds (a client's registration may override it). */
-  ACCESS_TOKEN_TTL: int(30, 86_400).default(300),
+  ACCESS_TOKEN_TTL: int(30, 86_400).default(600),
   /** base64url of 32 random bytes: encrypts the signing keys at rest (AES-256-GCM). */
   KEY_ENCRYPTION_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected base64url of 32 bytes').optional(),
   /** JSON file with the registered clients (deploy/seed/clients.json). */
@@ -102,6 +102,17 @@ export const settingsSchema = z.object({
   INTERACTION_TTL: int(60, 3600).default(600),
   /** A folder with `templates/` (login.html, consent.html, error.html, layout.html) and `css/` replacing the built-in pages. */
   UI_DIR: z.string().optional(),
+  // --- grants ---
+  /** Absolute lifetime of a refresh token family in seconds, from its first token (a client may override it). Default 30 days. */
+  REFRESH_TOKEN_TTL: int(60, 31_536_000).default(2_592_000),
+  /** A refresh token family unused for this long, in seconds, expires (a client may override it). Default 14 days. */
+  REFRESH_TOKEN_IDLE_TTL: int(60, 31_536_000).default(1_209_600),
+  /**
+   * Seconds after a rotation during which a retry of the same parent refresh token receives the same
+   * child instead of being treated as reuse (parallel refreshes from several tabs). 0 (default) disables it.
+   */
+  REFRESH_GRACE_SECONDS: int(0, 60).default(0),
+
   // --- identity ---
   /**
    * LDAP attribute of the stable subject (the `sub` claim). `uid` by default, like the LDIF directory of

@@ -10,3 +10,4 @@ export * from './logger.port';
 export * from './tokens';
 export * from './authorization-code-store.port';
 export * from './credential-verifier.port';
+export * from './refresh-family-store.port';

@@ -9,3 +9,4 @@ export const SIGNING_KEY_STORE = Symbol.for('authz.SigningKeyStore');
 export const CLOCK = Symbol.for('authz.Clock');
 export const AUTHORIZATION_CODE_STORE = Symbol.for('authz.AuthorizationCodeStore');
 export const CREDENTIAL_VERIFIER = Symbol.for('authz.CredentialVerifier');
+export const REFRESH_FAMILY_STORE = Symbol.for('authz.RefreshFamilyStore');

@@ -77,11 +77,11 @@ describe('TokenIssuerService (RFC 9068 access tokens, recorded before they are r
   it('signs a JWT whose header and claims are exactly the RFC 9068 profile', async () => {
     const issued = await issuerWith(new MemoryEventBus({ source: 'urn:authz:token' })).issueAccessToken(request());
 
-    expect(issued).toEqual({ accessToken: expect.any(String), expiresIn: 300, scope: 'api:read api:write' });
+    expect(issued).toEqual({ accessToken: expect.any(String), expiresIn: 600, scope: 'api:read api:write' });
     expect(decodeProtectedHeader(issued.accessToken)).toStrictEqual({ alg: 'ES256', typ: 'at+jwt', kid: keys.current().kid });
     expect(await verify(issued.accessToken)).toStrictEqual({
       iss: ISSUER,
-      exp: NOW + 300,
+      exp: NOW + 600,
       aud: 'https://api.example.org',
       sub: 'demo-service',
       client_id: 'demo-service',
@@ -118,7 +118,7 @@ describe('TokenIssuerService (RFC 9068 access tokens, recorded before they are r
         scope: 'api:read api:write',
         audience: ['https://api.example.org'],
         issuedAt: NOW,
-        expiresAt: NOW + 300,
+        expiresAt: NOW + 600,
         tokenHash: sha256Hash(accessToken),
       },
     });
@@ -192,6 +192,15 @@ describe('TokenIssuerService (RFC 9068 access tokens, recorded before they are r
 
     expect(await verify(issued.accessToken)).toMatchObject({ sub: 'alice', client_id: 'demo-service', scope: 'api:read' });
     expect(issuedEvents(bus)[0]!.data).toMatchObject({ sub: 'alice', clientId: 'demo-service', grantType: 'authorization_code', scope: 'api:read' });
+  });
+
+  it('carries the grant id it is given and auth_time when a user authenticated (RFC 9068 §2.2.1)', async () => {
+    const bus = new MemoryEventBus({ source: 'urn:authz:token' });
+
+    const issued = await issuerWith(bus).issueAccessToken(request({ subject: 'alice', grantType: 'authorization_code', grantId: 'grant-7', authTime: NOW - 30 }));
+
+    expect(await verify(issued.accessToken)).toMatchObject({ sub: 'alice', auth_time: NOW - 30 });
+    expect(issuedEvents(bus)[0]).toMatchObject({ subject: 'grant-7', data: { grantId: 'grant-7', sub: 'alice' } });
   });
 
   describe('awaits the log', () => {

@@ -42,11 +42,12 @@ export class TokenIssuerService implements TokenIssuer {
       issuedAt: Math.floor(this.clock.now().getTime() / 1000),
       ttlSeconds,
       jti: randomIdentifier(),
+      ...(request.authTime === undefined ? {} : { authTime: request.authTime }),
     });
     const accessToken = await new SignJWT({ ...claims })
       .setProtectedHeader({ alg: 'ES256', typ: ACCESS_TOKEN_JWT_TYPE, kid: key.kid })
       .sign(key.privateKey);
-    const grantId = randomIdentifier();
+    const grantId = request.grantId ?? randomIdentifier();
     await this.publisher.publish(
       {
         type: 'oauth.access_token.issued.v1',

@@ -4,6 +4,7 @@ import { authorizationServerMetadata, handleTokenRequest, parseFormBody, type To
 import { CLIENT_REGISTRY, type ClientRegistry } from '@authz/ports';
 import { SETTINGS, type Settings } from '@authz/platform';
 import { SigningKeysService } from './signing-keys.service';
+import { GrantServicesService } from './grant-services.service';
 import { TokenIssuerService } from './token-issuer.service';
 
 /** RFC 6749 §3.2 token endpoint, RFC 8414 metadata and the JWK Set. */
@@ -12,6 +13,7 @@ export class TokenController {
   constructor(
     private readonly issuer: TokenIssuerService,
     private readonly keys: SigningKeysService,
+    private readonly grantServices: GrantServicesService,
     @Inject(CLIENT_REGISTRY) private readonly clients: ClientRegistry,
     @Inject(SETTINGS) private readonly settings: Settings,
   ) {}
@@ -24,7 +26,10 @@ export class TokenController {
     const parameters = parseFormBody(request.headers['content-type'], request.body);
     const correlationId = request.id;
     const issuer: TokenIssuer = { issueAccessToken: (req) => this.issuer.issueAccessToken(req, correlationId) };
-    return handleTokenRequest({ parameters, authorizationHeader: authorization }, { findClient: (id) => this.clients.find(id), issuer });
+    return handleTokenRequest(
+      { parameters, authorizationHeader: authorization },
+      { findClient: (id) => this.clients.find(id), issuer, services: this.grantServices.forRequest(correlationId) },
+    );
   }
 
   @Get('.well-known/oauth-authorization-server')

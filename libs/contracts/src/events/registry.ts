@@ -3,6 +3,11 @@ import { accessTokenIssuedV1 } from './access-token-issued.event';
 import { signingKeyPublishedV1 } from './signing-key-published.event';
 import { authorizationCodeIssuedV1 } from './authorization-code-issued.event';
 import { consentGrantedV1 } from './consent-granted.event';
+import { refreshTokenIssuedV1 } from './refresh-token-issued.event';
+import { refreshTokenRotatedV1 } from './refresh-token-rotated.event';
+import { refreshTokenReuseDetectedV1 } from './refresh-token-reuse-detected.event';
+import { authorizationCodeRedeemedV1 } from './authorization-code-redeemed.event';
+import { grantRevokedV1 } from './grant-revoked.event';
 import { userAuthenticatedV1 } from './user-authenticated.event';
 import { userAuthenticationFailedV1 } from './user-authentication-failed.event';
 
@@ -17,6 +22,11 @@ export const EVENT_DEFINITIONS = {
   [signingKeyPublishedV1.type]: signingKeyPublishedV1,
   [authorizationCodeIssuedV1.type]: authorizationCodeIssuedV1,
   [consentGrantedV1.type]: consentGrantedV1,
+  [refreshTokenIssuedV1.type]: refreshTokenIssuedV1,
+  [refreshTokenRotatedV1.type]: refreshTokenRotatedV1,
+  [refreshTokenReuseDetectedV1.type]: refreshTokenReuseDetectedV1,
+  [authorizationCodeRedeemedV1.type]: authorizationCodeRedeemedV1,
+  [grantRevokedV1.type]: grantRevokedV1,
   [userAuthenticatedV1.type]: userAuthenticatedV1,
   [userAuthenticationFailedV1.type]: userAuthenticationFailedV1,
 } as const;

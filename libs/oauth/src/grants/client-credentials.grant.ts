@@ -1,4 +1,6 @@
-import { resolveRequestedScope } from '../scope';
+import { parameterValues } from '../form';
+import { parseResources, resolveAudience } from '../resource';
+import { resolveRequestedScope, responseScope } from '../scope';
 import type { GrantHandler } from './grant-handler';
 
 /**
@@ -7,17 +9,14 @@ import type { GrantHandler } from './grant-handler';
  */
 export const clientCredentialsGrant: GrantHandler = {
   grantType: 'client_credentials',
-  parameters: ['scope'],
+  parameters: ['scope', 'resource'],
   allowsPublicClients: false,
   async handle({ parameters, client, issuer }) {
-    const scopes = resolveRequestedScope(parameters.get('scope'), client.scope, client.defaultScope);
-    const issued = await issuer.issueAccessToken({
-      client,
-      grantType: 'client_credentials',
-      subject: client.clientId,
-      scopes,
-      audience: client.audience,
-    });
-    return { access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope };
+    const requestedScope = parameters.get('scope');
+    const scopes = resolveRequestedScope(requestedScope, client.scope, client.defaultScope);
+    const audience = resolveAudience(parseResources(parameterValues(parameters, 'resource')), client.audience);
+    const issued = await issuer.issueAccessToken({ client, grantType: 'client_credentials', subject: client.clientId, scopes, audience });
+    const scope = responseScope(requestedScope, scopes);
+    return { access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, ...(scope === undefined ? {} : { scope }) };
   },
 };

@@ -1,14 +1,17 @@
-import type { GrantType } from '@authz/contracts';
+import type { GrantRevocationReason, GrantType } from '@authz/contracts';
+import type { AuthorizationCodeGrant } from '../authorization-code';
 import type { RegisteredClient } from '../clients/registered-client';
 import type { OAuthParameters } from '../form';
+import type { RefreshFamilyState } from '../refresh-family';
 
 /** The successful token response (RFC 6749 §5.1). */
 export type TokenResponse = {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;
-  scope: string;
   refresh_token?: string;
+  /** Present when it differs from the scope the request named (see `responseScope`). */
+  scope?: string;
 };
 
 /** What a grant asks the token service to mint; the service signs it and records it in the log. */
@@ -19,19 +22,86 @@ export type AccessTokenRequest = {
   subject: string;
   scopes: string[];
   audience: string[];
+  /** The grant the token belongs to (revoked together); a new one when absent (client_credentials). */
+  grantId?: string;
+  /** When the user authenticated, seconds since the epoch: the `auth_time` claim (RFC 9068 §2.2.1). */
+  authTime?: number;
 };
 
 export type IssuedAccessToken = { accessToken: string; expiresIn: number; scope: string };
 
-/** The I/O a grant needs, provided by the token service (signing, the event log, stores). */
+/** The I/O a grant needs to mint access tokens, provided by the token service (signing, the event log). */
 export interface TokenIssuer {
   issueAccessToken(request: AccessTokenRequest): Promise<IssuedAccessToken>;
+}
+
+/** A new refresh token family for a grant (generation 0). */
+export type RefreshFamilyRequest = {
+  client: RegisteredClient;
+  grantId: string;
+  grantType: GrantType;
+  subject: string;
+  scopes: string[];
+  audience: string[];
+  authTime?: number;
+};
+
+export type RefreshExchangeRequest = {
+  /** sha256Hash of the presented refresh token. */
+  tokenHash: string;
+  client: RegisteredClient;
+  /**
+   * Mints the access token for the family once the exchange is decided to succeed, inside the
+   * exchange's atomic step (its event is acknowledged before the family changes). Throwing refuses
+   * the exchange and changes nothing (e.g. invalid_scope).
+   */
+  mint(family: RefreshFamilyState): Promise<IssuedAccessToken>;
+};
+
+export type RefreshExchangeResult =
+  | { outcome: 'rotated' | 'grace_retry'; refreshToken: string; accessToken: IssuedAccessToken }
+  /** The family was revoked, and the reuse and the revocation are in the log. */
+  | { outcome: 'reuse_detected' }
+  | { outcome: 'refused'; reason: 'revoked' | 'expired' | 'client_mismatch' | 'unknown' };
+
+/** The outcome of redeeming an authorization code (the AuthorizationCodeStore port's, structurally). */
+export type CodeRedemptionResult =
+  | { outcome: 'redeemed'; grant: AuthorizationCodeGrant }
+  | { outcome: 'replayed'; grantId: string; clientId: string }
+  | { outcome: 'unknown' };
+
+export type ResourceOwnerCredentials = { username: string; password: string; clientId: string };
+
+export type CredentialsResult =
+  | { outcome: 'authenticated'; subject: string; authTime: number }
+  /** Wrong password, unknown user, or locked: the grant must not tell which. */
+  | { outcome: 'refused' };
+
+/**
+ * The stateful services of the grants, provided by the token service. Each method that changes state
+ * records its event(s) in the log, acknowledged, before it resolves; a dependency that is down rejects
+ * with an *UnavailableError or TemporarilyUnavailable (503), never a refusal.
+ */
+export interface GrantServices {
+  /** Spends an authorization code (by its hash): exactly one redemption ever gets `redeemed`. */
+  redeemAuthorizationCode(codeHash: string): Promise<CodeRedemptionResult>;
+  /** Records oauth.authorization_code.redeemed.v1. */
+  recordCodeRedeemed(codeHash: string, grant: AuthorizationCodeGrant): Promise<void>;
+  /** Revokes a grant and its refresh families; records oauth.grant.revoked.v1. */
+  revokeGrant(revocation: { grantId: string; clientId: string; subject?: string; reason: GrantRevocationReason }): Promise<void>;
+  /** Opens a refresh token family; records oauth.refresh_token.issued.v1; returns the token (generation 0). */
+  issueRefreshToken(request: RefreshFamilyRequest): Promise<string>;
+  /** Rotation, grace retry or reuse detection, atomically for the family (RFC 9700 §4.14.2). */
+  exchangeRefreshToken(request: RefreshExchangeRequest): Promise<RefreshExchangeResult>;
+  /** Checks resource owner credentials with the identity service (one LDAP bind), never over the log. */
+  verifyCredentials(credentials: ResourceOwnerCredentials): Promise<CredentialsResult>;
 }
 
 export type GrantContext = {
   parameters: OAuthParameters;
   client: RegisteredClient;
   issuer: TokenIssuer;
+  services: GrantServices;
 };
 
 /** One grant, one file: its type, the parameters it reads, and its handler. */

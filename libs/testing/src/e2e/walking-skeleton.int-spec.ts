@@ -96,13 +96,16 @@ describe('walking skeleton over Kafka, PostgreSQL, Redis and slapd', () => {
     const metadata = await (await fetch(`${services.token!.url}/.well-known/oauth-authorization-server`)).json();
     expect(metadata).toEqual({
       issuer: ISSUER,
+      authorization_endpoint: `${ISSUER}/authorize`,
       token_endpoint: `${ISSUER}/token`,
       jwks_uri: `${ISSUER}/jwks`,
       introspection_endpoint: `${ISSUER}/introspect`,
-      response_types_supported: [],
-      grant_types_supported: ['client_credentials'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      response_types_supported: ['code'],
+      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'password'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      code_challenge_methods_supported: ['S256'],
+      authorization_response_iss_parameter_supported: true,
     });
     const jwks = await fetch(`${services.token!.url}/jwks`);
     expect(jwks.headers.get('content-type')).toBe('application/jwk-set+json; charset=utf-8');

@@ -1,0 +1,170 @@
+import type { RefreshFamilyState } from '@authz/oauth';
+import type {
+  GrantRevocation,
+  LockedRefreshFamily,
+  RefreshFamilyStore,
+  RefreshFamilyWriter,
+  SqlDatabase,
+  SqlExecutor,
+  StoredRefreshGrace,
+} from '@authz/ports';
+
+type FamilyRow = {
+  family_id: string;
+  grant_id: string;
+  client_id: string;
+  subject: string;
+  scope: string;
+  audience: string[];
+  auth_time: string | null;
+  generation: number;
+  current_token_hash: string;
+  created_at: Date;
+  expires_at: Date;
+  idle_expires_at: Date;
+  revoked_at: Date | null;
+  grace_parent_hash: string | null;
+  grace_until: Date | null;
+  grace_child_sealed: string | null;
+};
+
+const FAMILY_COLUMNS = `family_id, grant_id, client_id, subject, scope, audience, auth_time, generation, current_token_hash,
+  created_at, expires_at, idle_expires_at, revoked_at, grace_parent_hash, grace_until, grace_child_sealed`;
+
+/**
+ * Refresh token families over SqlDatabase (PostgreSQL, or PGlite in the all-in-one mode; same SQL and
+ * migration 0002). Atomicity: each operation is one transaction; `exchange` locks the family row
+ * (`SELECT … FOR UPDATE`), so concurrent exchanges of one family are serialized, and the caller's work
+ * (which publishes the events and awaits the log) runs while the lock is held, before COMMIT.
+ * A family and a revocation of its grant never miss each other: both take a transaction-scoped
+ * advisory lock on the grant id first.
+ */
+export class SqlRefreshFamilyStore implements RefreshFamilyStore {
+  constructor(private readonly db: SqlDatabase) {}
+
+  async create(family: RefreshFamilyState, confirm: () => Promise<void>): Promise<'created' | 'grant_revoked'> {
+    return this.db.transaction(async (tx) => {
+      await lockGrant(tx, family.grantId);
+      const revoked = await tx.query('SELECT 1 FROM revoked_grants WHERE grant_id = $1', [family.grantId]);
+      if (revoked.rowCount > 0) return 'grant_revoked';
+      await tx.query(
+        `INSERT INTO refresh_families (family_id, grant_id, client_id, subject, scope, audience, auth_time, generation, current_token_hash,
+           created_at, expires_at, idle_expires_at, revoked_at)
+         VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, to_timestamp($13::double precision / 1000), to_timestamp($10::double precision / 1000), to_timestamp($11::double precision / 1000),
+           CASE WHEN $12::double precision IS NULL THEN NULL ELSE to_timestamp($12::double precision / 1000) END)`,
+        [
+          family.familyId,
+          family.grantId,
+          family.clientId,
+          family.subject,
+          family.scopes.join(' '),
+          family.audience,
+          family.authTime ?? null,
+          family.generation,
+          family.currentTokenHash,
+          family.expiresAt,
+          family.idleExpiresAt,
+          family.revokedAt ?? null,
+          family.createdAt,
+        ],
+      );
+      await insertToken(tx, family.currentTokenHash, family.familyId, family.generation, family.createdAt);
+      await confirm();
+      return 'created';
+    });
+  }
+
+  async exchange<T>(tokenHash: string, work: (found: LockedRefreshFamily | null, writer: RefreshFamilyWriter) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      const writer = sqlWriter(tx);
+      const token = await tx.query<{ family_id: string; generation: number }>('SELECT family_id, generation FROM refresh_tokens WHERE token_hash = $1', [tokenHash]);
+      const presented = token.rows[0];
+      if (!presented) return work(null, writer);
+      const { rows } = await tx.query<FamilyRow>(`SELECT ${FAMILY_COLUMNS} FROM refresh_families WHERE family_id = $1 FOR UPDATE`, [presented.family_id]);
+      const row = rows[0];
+      if (!row) return work(null, writer);
+      return work({ family: toState(row), grace: toGrace(row), presentedGeneration: presented.generation }, writer);
+    });
+  }
+
+  async revokeGrant(revocation: GrantRevocation, confirm: (found: { subject?: string }) => Promise<void>): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const subject = await revokeGrant(tx, revocation);
+      await confirm(subject === undefined ? {} : { subject });
+    });
+  }
+}
+
+function sqlWriter(tx: SqlExecutor): RefreshFamilyWriter {
+  return {
+    async save(family, grace) {
+      await tx.query(
+        `UPDATE refresh_families SET generation = $2, current_token_hash = $3, idle_expires_at = to_timestamp($4::double precision / 1000),
+           revoked_at = CASE WHEN $5::double precision IS NULL THEN NULL ELSE to_timestamp($5::double precision / 1000) END,
+           grace_parent_hash = $6, grace_until = CASE WHEN $7::double precision IS NULL THEN NULL ELSE to_timestamp($7::double precision / 1000) END,
+           grace_child_sealed = $8
+         WHERE family_id = $1`,
+        [family.familyId, family.generation, family.currentTokenHash, family.idleExpiresAt, family.revokedAt ?? null, grace?.parentTokenHash ?? null, grace?.until ?? null, grace?.sealedChild ?? null],
+      );
+    },
+    addToken: (tokenHash, familyId, generation, issuedAt) => insertToken(tx, tokenHash, familyId, generation, issuedAt),
+    async revokeGrant(revocation) {
+      // The family is locked already and a grant has one family: no advisory lock (it would be taken
+      // after a row lock here and before one in revokeGrant below, an order that could deadlock).
+      await revokeGrant(tx, revocation, false);
+    },
+  };
+}
+
+/** Marks the grant revoked (first revocation wins) and revokes its live families; returns a family's subject. */
+async function revokeGrant(tx: SqlExecutor, revocation: GrantRevocation, lock = true): Promise<string | undefined> {
+  if (lock) await lockGrant(tx, revocation.grantId);
+  await tx.query(
+    `INSERT INTO revoked_grants (grant_id, client_id, reason, revoked_at) VALUES ($1, $2, $3, to_timestamp($4::double precision / 1000))
+     ON CONFLICT (grant_id) DO NOTHING`,
+    [revocation.grantId, revocation.clientId, revocation.reason, revocation.revokedAt],
+  );
+  const { rows } = await tx.query<{ subject: string }>(
+    `UPDATE refresh_families SET revoked_at = COALESCE(revoked_at, to_timestamp($2::double precision / 1000)),
+       grace_parent_hash = NULL, grace_until = NULL, grace_child_sealed = NULL
+     WHERE grant_id = $1 RETURNING subject`,
+    [revocation.grantId, revocation.revokedAt],
+  );
+  return rows[0]?.subject;
+}
+
+async function insertToken(tx: SqlExecutor, tokenHash: string, familyId: string, generation: number, issuedAt: number): Promise<void> {
+  await tx.query('INSERT INTO refresh_tokens (token_hash, family_id, generation, issued_at) VALUES ($1, $2, $3, to_timestamp($4::double precision / 1000))', [
+    tokenHash,
+    familyId,
+    generation,
+    issuedAt,
+  ]);
+}
+
+async function lockGrant(tx: SqlExecutor, grantId: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`grant:${grantId}`]);
+}
+
+function toState(row: FamilyRow): RefreshFamilyState {
+  return {
+    familyId: row.family_id,
+    grantId: row.grant_id,
+    clientId: row.client_id,
+    subject: row.subject,
+    scopes: row.scope === '' ? [] : row.scope.split(' '),
+    audience: row.audience,
+    ...(row.auth_time === null ? {} : { authTime: Number(row.auth_time) }),
+    generation: row.generation,
+    currentTokenHash: row.current_token_hash,
+    createdAt: row.created_at.getTime(),
+    expiresAt: row.expires_at.getTime(),
+    idleExpiresAt: row.idle_expires_at.getTime(),
+    ...(row.revoked_at === null ? {} : { revokedAt: row.revoked_at.getTime() }),
+  };
+}
+
+function toGrace(row: FamilyRow): StoredRefreshGrace | null {
+  if (row.grace_parent_hash === null || row.grace_until === null || row.grace_child_sealed === null) return null;
+  return { parentTokenHash: row.grace_parent_hash, until: row.grace_until.getTime(), sealedChild: row.grace_child_sealed };
+}

@@ -1,0 +1,60 @@
+import { randomIdentifier } from '../access-token';
+import { InvalidGrant } from '../errors';
+import { parameterValues, requireParameter } from '../form';
+import { parseResources, resolveAudience } from '../resource';
+import { resolveRequestedScope, responseScope } from '../scope';
+import { familyAudience } from './authorization-code.grant';
+import type { GrantHandler } from './grant-handler';
+
+/**
+ * Resource owner password credentials grant (RFC 6749 §4.3), for legacy clients only: RFC 9700 §2.4
+ * says it "MUST NOT be used", so it is off unless a client is registered for it, and confidential
+ * clients only (a public client would be an anonymous password oracle). The identity service checks
+ * the credentials over a synchronous call (one LDAP bind; never over Kafka); a wrong password, an
+ * unknown user and a lockout get the same invalid_grant; an outage is 503 temporarily_unavailable.
+ */
+export const passwordGrant: GrantHandler = {
+  grantType: 'password',
+  parameters: ['username', 'password', 'scope', 'resource'],
+  allowsPublicClients: false,
+  async handle({ parameters, client, issuer, services }) {
+    const username = requireParameter(parameters, 'username');
+    const password = requireParameter(parameters, 'password');
+    const requestedScope = parameters.get('scope');
+    const scopes = resolveRequestedScope(requestedScope, client.scope, client.defaultScope);
+    const audience = resolveAudience(parseResources(parameterValues(parameters, 'resource')), client.audience);
+
+    const verdict = await services.verifyCredentials({ username, password, clientId: client.clientId });
+    if (verdict.outcome !== 'authenticated') throw new InvalidGrant('the resource owner credentials are invalid');
+
+    const grantId = randomIdentifier();
+    const accessToken = await issuer.issueAccessToken({
+      client,
+      grantType: 'password',
+      grantId,
+      subject: verdict.subject,
+      scopes,
+      audience,
+      authTime: verdict.authTime,
+    });
+    const refreshToken = client.grantTypes.includes('refresh_token')
+      ? await services.issueRefreshToken({
+          client,
+          grantId,
+          grantType: 'password',
+          subject: verdict.subject,
+          scopes,
+          audience: familyAudience(undefined, client.audience, client.clientId),
+          authTime: verdict.authTime,
+        })
+      : undefined;
+    const scope = responseScope(requestedScope, scopes);
+    return {
+      access_token: accessToken.accessToken,
+      token_type: 'Bearer',
+      expires_in: accessToken.expiresIn,
+      ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }),
+      ...(scope === undefined ? {} : { scope }),
+    };
+  },
+};

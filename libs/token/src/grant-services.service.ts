@@ -1,0 +1,246 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { DomainEvent, EventOf } from '@authz/contracts';
+import {
+  type AuthorizationCodeGrant,
+  type CodeRedemptionResult,
+  type CredentialsResult,
+  decideRefresh,
+  evolveRefreshFamily,
+  formatScope,
+  type GrantServices,
+  randomIdentifier,
+  randomRefreshToken,
+  type RefreshExchangeRequest,
+  type RefreshExchangeResult,
+  type RefreshFamilyRequest,
+  type RefreshFamilyState,
+  type ResourceOwnerCredentials,
+  sha256Hash,
+  InvalidGrant,
+  TemporarilyUnavailable,
+} from '@authz/oauth';
+import {
+  AUTHORIZATION_CODE_STORE,
+  type AuthorizationCodeStore,
+  CLOCK,
+  type Clock,
+  CREDENTIAL_VERIFIER,
+  type CredentialVerifier,
+  EVENT_PUBLISHER,
+  type EventPublisher,
+  IdentityUnavailableError,
+  type Logger,
+  REFRESH_FAMILY_STORE,
+  type RefreshFamilyStore,
+  type StoredRefreshGrace,
+} from '@authz/ports';
+import { LOGGER, SETTINGS, type Settings } from '@authz/platform';
+import { KeyEncryption } from './key-encryption';
+import { KEY_ENCRYPTION } from './signing-keys.service';
+
+/**
+ * The stateful side of the grants (GrantServices): authorization codes, refresh token families,
+ * grant revocation and resource owner credentials. Every change is published, and acknowledged by the
+ * log, inside the database transaction that makes it (the store's `confirm`/`work`): a publish that
+ * fails rolls the change back and the request answers 503, so neither a token nor a state change
+ * exists that the log does not know about. (The reverse can happen: a COMMIT that fails after the
+ * acknowledgement leaves an event for a change that did not happen; the log over-reports, never under-reports.)
+ */
+@Injectable()
+export class GrantServicesService {
+  constructor(
+    @Inject(AUTHORIZATION_CODE_STORE) private readonly codes: AuthorizationCodeStore,
+    @Inject(REFRESH_FAMILY_STORE) private readonly families: RefreshFamilyStore,
+    @Inject(EVENT_PUBLISHER) private readonly publisher: EventPublisher,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(SETTINGS) private readonly settings: Settings,
+    @Inject(KEY_ENCRYPTION) private readonly sealing: KeyEncryption,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Optional() @Inject(CREDENTIAL_VERIFIER) private readonly credentials?: CredentialVerifier,
+  ) {}
+
+  /** The services for one request: its events carry the request's correlation id. */
+  forRequest(correlationId?: string): GrantServices {
+    const publish = (events: DomainEvent[]) => this.publish(events, correlationId);
+    return {
+      redeemAuthorizationCode: (codeHash) => this.redeemAuthorizationCode(codeHash),
+      recordCodeRedeemed: (codeHash, grant) => this.recordCodeRedeemed(codeHash, grant, publish),
+      revokeGrant: (revocation) =>
+        this.families.revokeGrant({ ...revocation, revokedAt: this.now() }, (found) =>
+          publish([grantRevoked(revocation.grantId, revocation.clientId, revocation.subject ?? found.subject, revocation.reason, this.nowSeconds())]),
+        ),
+      issueRefreshToken: (request) => this.issueRefreshToken(request, publish),
+      exchangeRefreshToken: (request) => this.exchangeRefreshToken(request, publish),
+      verifyCredentials: (check) => this.verifyCredentials(check),
+    };
+  }
+
+  private async redeemAuthorizationCode(codeHash: string): Promise<CodeRedemptionResult> {
+    return this.codes.redeem(codeHash);
+  }
+
+  private async recordCodeRedeemed(codeHash: string, grant: AuthorizationCodeGrant, publish: (events: DomainEvent[]) => Promise<void>): Promise<void> {
+    await publish([
+      {
+        type: 'oauth.authorization_code.redeemed.v1',
+        subject: grant.grantId,
+        data: { codeHash, grantId: grant.grantId, clientId: grant.clientId, sub: grant.subject, redeemedAt: this.nowSeconds() },
+      },
+    ]);
+  }
+
+  private async issueRefreshToken(request: RefreshFamilyRequest, publish: (events: DomainEvent[]) => Promise<void>): Promise<string> {
+    const token = randomRefreshToken();
+    const issuedAt = this.nowSeconds();
+    const absolute = request.client.refreshTokenTtl ?? this.settings.REFRESH_TOKEN_TTL;
+    const idle = request.client.refreshTokenIdleTtl ?? this.settings.REFRESH_TOKEN_IDLE_TTL;
+    const event: EventOf<'oauth.refresh_token.issued.v1'> = {
+      type: 'oauth.refresh_token.issued.v1',
+      subject: request.grantId,
+      data: {
+        familyId: randomIdentifier(),
+        grantId: request.grantId,
+        grantType: request.grantType,
+        clientId: request.client.clientId,
+        sub: request.subject,
+        scope: formatScope(request.scopes),
+        audience: request.audience,
+        ...(request.authTime === undefined ? {} : { authTime: request.authTime }),
+        generation: 0,
+        tokenHash: sha256Hash(token),
+        issuedAt,
+        expiresAt: issuedAt + absolute,
+        idleExpiresAt: issuedAt + Math.min(idle, absolute),
+      },
+    };
+    const family = evolveRefreshFamily(null, event)!;
+    const created = await this.families.create(family, () => publish([event]));
+    // The grant was revoked meanwhile (its code was replayed while this redemption ran).
+    if (created === 'grant_revoked') throw new InvalidGrant('the authorization grant was revoked');
+    return token;
+  }
+
+  private async exchangeRefreshToken(request: RefreshExchangeRequest, publish: (events: DomainEvent[]) => Promise<void>): Promise<RefreshExchangeResult> {
+    return this.families.exchange(request.tokenHash, async (found, writer): Promise<RefreshExchangeResult> => {
+      if (!found) return { outcome: 'refused', reason: 'unknown' };
+      const { family, grace, presentedGeneration } = found;
+      const now = this.now();
+      const decision = decideRefresh(family, { tokenHash: request.tokenHash, generation: presentedGeneration }, { clientId: request.client.clientId, now, ...(grace ? { grace } : {}) });
+      switch (decision.kind) {
+        case 'refused':
+          return { outcome: 'refused', reason: decision.reason };
+        case 'grace_retry': {
+          const child = this.unseal(grace!, family);
+          const accessToken = await request.mint(family);
+          return { outcome: 'grace_retry', refreshToken: child, accessToken };
+        }
+        case 'reuse_detected': {
+          const at = Math.floor(now / 1000);
+          const events: DomainEvent[] = [
+            {
+              type: 'oauth.refresh_token.reuse_detected.v1',
+              subject: family.grantId,
+              data: {
+                familyId: family.familyId,
+                grantId: family.grantId,
+                clientId: family.clientId,
+                presentedTokenHash: request.tokenHash,
+                presentedGeneration,
+                currentGeneration: family.generation,
+                detectedAt: at,
+              },
+            },
+            grantRevoked(family.grantId, family.clientId, family.subject, 'refresh_token_reuse', at),
+          ];
+          await writer.revokeGrant({ grantId: family.grantId, clientId: family.clientId, reason: 'refresh_token_reuse', revokedAt: now });
+          await publish(events);
+          this.logger.warn({ familyId: family.familyId, grantId: family.grantId, clientId: family.clientId, presentedGeneration }, 'refresh token reuse: family revoked');
+          return { outcome: 'reuse_detected' };
+        }
+        case 'rotate': {
+          const child = randomRefreshToken();
+          const at = Math.floor(now / 1000);
+          const absoluteLeft = family.expiresAt;
+          const idle = (request.client.refreshTokenIdleTtl ?? this.settings.REFRESH_TOKEN_IDLE_TTL) * 1000;
+          const rotated: EventOf<'oauth.refresh_token.rotated.v1'> = {
+            type: 'oauth.refresh_token.rotated.v1',
+            subject: family.grantId,
+            data: {
+              familyId: family.familyId,
+              grantId: family.grantId,
+              clientId: family.clientId,
+              parentTokenHash: request.tokenHash,
+              generation: family.generation + 1,
+              tokenHash: sha256Hash(child),
+              rotatedAt: at,
+              idleExpiresAt: Math.floor(Math.min(now + idle, absoluteLeft) / 1000),
+            },
+          };
+          const next = evolveRefreshFamily(family, rotated)!;
+          const graceSeconds = this.settings.REFRESH_GRACE_SECONDS;
+          const nextGrace: StoredRefreshGrace | null =
+            graceSeconds > 0 ? { parentTokenHash: request.tokenHash, until: now + graceSeconds * 1000, sealedChild: this.seal(child, next) } : null;
+          const accessToken = await request.mint(family);
+          await writer.addToken(rotated.data.tokenHash, family.familyId, next.generation, now);
+          await writer.save(next, nextGrace);
+          await publish([rotated]);
+          return { outcome: 'rotated', refreshToken: child, accessToken };
+        }
+      }
+    });
+  }
+
+  private async verifyCredentials(check: ResourceOwnerCredentials): Promise<CredentialsResult> {
+    if (!this.credentials) {
+      // A token service wired without the identity service cannot check passwords: an outage, not a refusal.
+      this.logger.error({ clientId: check.clientId }, 'password grant: no credential verifier is configured');
+      throw new TemporarilyUnavailable('the identity service is unavailable, retry later');
+    }
+    try {
+      const verdict = await this.credentials.verify(check);
+      return verdict.outcome === 'authenticated' ? { outcome: 'authenticated', subject: verdict.user.subject, authTime: verdict.authTime } : { outcome: 'refused' };
+    } catch (error) {
+      if (error instanceof IdentityUnavailableError) throw new TemporarilyUnavailable('the identity service is unavailable, retry later');
+      throw error;
+    }
+  }
+
+  private async publish(events: DomainEvent[], correlationId: string | undefined): Promise<void> {
+    // All handed to the publisher at once, in order: one batch, one acknowledgement to wait for.
+    await Promise.all(events.map((event) => this.publisher.publish(event, correlationId ? { correlationId } : {})));
+  }
+
+  /** The child refresh token, sealed for the grace window and bound to its family and generation. */
+  private seal(child: string, family: RefreshFamilyState): string {
+    return this.sealing.encrypt(`${sealLabel(family)}${child}`);
+  }
+
+  private unseal(grace: StoredRefreshGrace, family: RefreshFamilyState): string {
+    const opened = this.sealing.decrypt(grace.sealedChild);
+    const label = sealLabel(family);
+    if (!opened.startsWith(label)) throw new Error('sealed refresh token does not belong to this family generation');
+    return opened.slice(label.length);
+  }
+
+  private now(): number {
+    return this.clock.now().getTime();
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.now() / 1000);
+  }
+}
+
+function sealLabel(family: RefreshFamilyState): string {
+  return `refresh-child:v1:${family.familyId}:${family.generation}:`;
+}
+
+function grantRevoked(
+  grantId: string,
+  clientId: string,
+  subject: string | undefined,
+  reason: EventOf<'oauth.grant.revoked.v1'>['data']['reason'],
+  revokedAt: number,
+): EventOf<'oauth.grant.revoked.v1'> {
+  return { type: 'oauth.grant.revoked.v1', subject: grantId, data: { grantId, clientId, ...(subject === undefined ? {} : { subject }), reason, revokedAt } };
+}
