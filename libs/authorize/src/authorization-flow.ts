@@ -16,7 +16,6 @@ import {
   sha256Hash,
   UnsafeAuthorizationRequest,
   validateAuthorizationRequest,
-  authorizationResponseLocation,
 } from '@authz/oauth';
 import {
   type AuthorizationCodeStore,
@@ -35,11 +34,6 @@ import type { ConsentStore } from './consent-store';
 import { type Interaction, type InteractionStore, randomId } from './interaction-store';
 import type { Pages } from './pages';
 import type { SessionCodec } from './session';
-
-/** Issues the access token of the legacy implicit flow (RFC 6749 §4.2), when the service is given one. */
-export interface ImplicitTokenIssuer {
-  issue(request: { client: RegisteredClient; subject: string; scopes: string[]; correlationId: string }): Promise<{ accessToken: string; expiresIn: number; scope: string }>;
-}
 
 /** What the controller sends back: a page or a redirect, and the cookies to set. */
 export type FlowResult = {
@@ -76,7 +70,6 @@ export type AuthorizationFlowDeps = {
   logger: Logger;
   issuer: string;
   codeTtlSeconds: number;
-  implicit?: ImplicitTokenIssuer;
 };
 
 const UNAVAILABLE = [TtlStoreUnavailableError, EventLogUnavailableError, DatabaseUnavailableError, IdentityUnavailableError, DirectoryUnavailableError];
@@ -114,8 +107,11 @@ export class AuthorizationFlow {
     }
     try {
       const request = validateAuthorizationRequest(parameters, target);
-      if (request.responseType === 'token' && !this.deps.implicit) {
-        throw new AuthorizationRequestError('unsupported_response_type', 'response_type token is not served here');
+      // The legacy implicit flow (RFC 6749 §4.2) is not served: RFC 9700 §2.1.2 advises against it, and
+      // issuing access tokens belongs to the token service. A client registered for it learns so in
+      // the fragment (§4.2.2.1); any other client is unauthorized_client (above).
+      if (request.responseType === 'token') {
+        throw new AuthorizationRequestError('unsupported_response_type', 'response_type token (implicit) is not served; use code with PKCE');
       }
       const browser = context.browserCookie && /^[A-Za-z0-9_-]{43}$/.test(context.browserCookie) ? context.browserCookie : randomId();
       const session = await this.deps.sessions.open(context.sessionCookie, this.now());
@@ -217,8 +213,7 @@ export class AuthorizationFlow {
         return this.redirectTo(this.targetOf(interaction, client), step.error, step.description, options.status);
       case 'issue': {
         await this.deps.interactions.finish(interaction.id);
-        const location = request.responseType === 'token' ? await this.issueToken(request, client, step.user, options.context) : await this.issueCode(request, step.user, options.context);
-        return { status: options.status, location };
+        return { status: options.status, location: await this.issueCode(request, step.user, options.context) };
       }
     }
   }
@@ -261,19 +256,6 @@ export class AuthorizationFlow {
       { correlationId: context.correlationId },
     );
     return codeResponseLocation(request, code, this.deps.issuer);
-  }
-
-  /** RFC 6749 §4.2.2 (legacy, RFC 9700 §2.1.2): the access token in the fragment. */
-  private async issueToken(request: AuthorizationRequest, client: RegisteredClient, user: AuthenticatedUser, context: BrowserContext): Promise<string> {
-    const issued = await this.deps.implicit!.issue({ client, subject: user.subject, scopes: request.scopes, correlationId: context.correlationId });
-    return authorizationResponseLocation(request.redirectUri, 'fragment', {
-      access_token: issued.accessToken,
-      token_type: 'Bearer',
-      expires_in: String(issued.expiresIn),
-      scope: issued.scope,
-      state: request.state,
-      iss: this.deps.issuer,
-    });
   }
 
   private async loginPage(interaction: Interaction, client: RegisteredClient, status: number, extra: { username?: string; error?: string } = {}): Promise<FlowResult> {

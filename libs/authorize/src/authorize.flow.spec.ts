@@ -5,6 +5,9 @@
  */
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { InfrastructureModule, type MemoryEventBus } from '@authz/adapters';
@@ -46,10 +49,28 @@ const fakeIdentity: CredentialVerifier = {
 @Module({ providers: [{ provide: CREDENTIAL_VERIFIER, useValue: fakeIdentity }], exports: [CREDENTIAL_VERIFIER] })
 class FakeIdentityModule {}
 
+/** The seed clients plus one registered for the legacy implicit response type. */
+function clientsFile(): string {
+  const seed = JSON.parse(readFileSync(resolve(__dirname, '../../../deploy/seed/clients.json'), 'utf8')) as { clients: unknown[] };
+  seed.clients.push({
+    client_id: 'legacy-implicit',
+    client_name: 'Legacy implicit client',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code'],
+    response_types: ['code', 'token'],
+    scope: 'profile',
+    default_scope: 'profile',
+    redirect_uris: ['https://legacy.example/cb'],
+  });
+  const path = join(mkdtempSync(join(tmpdir(), 'authz-clients-')), 'clients.json');
+  writeFileSync(path, JSON.stringify(seed));
+  return path;
+}
+
 @Module({})
 class TestAuthorizeApp {
   static create(): DynamicModule {
-    const settings = loadSettings('authorize', {}, { MODE: 'embedded', ISSUER, LOG_LEVEL: 'silent' });
+    const settings = loadSettings('authorize', {}, { MODE: 'embedded', ISSUER, LOG_LEVEL: 'silent', CLIENTS_FILE: clientsFile() });
     return {
       module: TestAuthorizeApp,
       imports: [
@@ -274,6 +295,14 @@ describe('the authorization code flow (login page, consent page, code)', () => {
     const foreign = await other.post('/authorize/login', { ...hiddenFields(first.body), username: 'alice', password: 'alice-password' });
     expect(foreign.status).toBe(400);
     expect(foreign.body).toContain('This sign-in request has expired or was already used.');
+  });
+
+  it('does not serve the implicit flow: a client registered for it learns so in the fragment (RFC 6749 §4.2.2.1)', async () => {
+    const response = await new PageBrowser(injectTransport(app)).get('/authorize?response_type=token&client_id=legacy-implicit&state=s');
+    expect(response.status).toBe(302);
+    expect(locationOf(response)).toBe(
+      'https://legacy.example/cb#error=unsupported_response_type&error_description=response_type+token+%28implicit%29+is+not+served%3B+use+code+with+PKCE&state=s&iss=https%3A%2F%2Fissuer.test',
+    );
   });
 
   it('never redirects to an unregistered URI: an error page instead', async () => {

@@ -17,15 +17,12 @@ import {
   type TtlStore,
 } from '@authz/ports';
 import { LOGGER, SETTINGS, type Settings } from '@authz/platform';
-import { AuthorizationFlow, type ImplicitTokenIssuer } from './authorization-flow';
+import { AuthorizationFlow } from './authorization-flow';
 import { AuthorizeController } from './authorize.controller';
 import { ConsentStore } from './consent-store';
 import { InteractionStore } from './interaction-store';
 import { BUILT_IN_UI_DIR, Pages } from './pages';
 import { SessionCodec } from './session';
-
-/** Provided by an app that serves the legacy implicit flow (response_type=token); without it, that response type is refused. */
-export const IMPLICIT_TOKEN_ISSUER = Symbol.for('authz.ImplicitTokenIssuer');
 
 /**
  * The authorize service's feature: /authorize, the login and consent pages. Needs the client registry,
@@ -34,7 +31,7 @@ export const IMPLICIT_TOKEN_ISSUER = Symbol.for('authz.ImplicitTokenIssuer');
  */
 @Module({})
 export class AuthorizeModule {
-  static register(options: { implicit?: boolean } = {}): DynamicModule {
+  static register(): DynamicModule {
     return {
       module: AuthorizeModule,
       controllers: [AuthorizeController],
@@ -42,7 +39,7 @@ export class AuthorizeModule {
         { provide: Pages, inject: [SETTINGS], useFactory: (settings: Settings) => new Pages(settings.UI_DIR ?? BUILT_IN_UI_DIR) },
         {
           provide: AuthorizationFlow,
-          inject: [SETTINGS, LOGGER, CLOCK, Pages, CLIENT_REGISTRY, AUTHORIZATION_CODE_STORE, CREDENTIAL_VERIFIER, EVENT_PUBLISHER, SQL_DATABASE, TTL_STORE, ...(options.implicit ? [IMPLICIT_TOKEN_ISSUER] : [])],
+          inject: [SETTINGS, LOGGER, CLOCK, Pages, CLIENT_REGISTRY, AUTHORIZATION_CODE_STORE, CREDENTIAL_VERIFIER, EVENT_PUBLISHER, SQL_DATABASE, TTL_STORE],
           useFactory: (
             settings: Settings,
             logger: Logger,
@@ -54,7 +51,6 @@ export class AuthorizeModule {
             publisher: EventPublisher,
             db: SqlDatabase,
             ttl: TtlStore,
-            implicit?: ImplicitTokenIssuer,
           ) =>
             new AuthorizationFlow({
               clients,
@@ -69,7 +65,6 @@ export class AuthorizeModule {
               logger,
               issuer: settings.ISSUER,
               codeTtlSeconds: settings.AUTHORIZATION_CODE_TTL,
-              ...(implicit ? { implicit } : {}),
             }),
         },
       ],
