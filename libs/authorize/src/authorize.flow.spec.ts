@@ -23,6 +23,9 @@ import {
   EVENT_PUBLISHER,
   IdentityUnavailableError,
   silentLogger,
+  TTL_STORE,
+  type TtlStore,
+  TtlStoreUnavailableError,
 } from '@authz/ports';
 import { hiddenFields, type HttpResponse, injectTransport, locationOf, PageBrowser } from '@authz/testing';
 import { AuthorizeModule } from './authorize.module';
@@ -303,6 +306,37 @@ describe('the authorization code flow (login page, consent page, code)', () => {
     expect(locationOf(response)).toBe(
       'https://legacy.example/cb#error=unsupported_response_type&error_description=response_type+token+%28implicit%29+is+not+served%3B+use+code+with+PKCE&state=s&iss=https%3A%2F%2Fissuer.test',
     );
+  });
+
+  it('fails closed when a dependency is down: temporarily_unavailable to the client, or a 503 page', async () => {
+    const ttl = app.get<TtlStore>(TTL_STORE);
+    const down = () => Promise.reject(new TtlStoreUnavailableError('redis down'));
+    const browser = new PageBrowser(injectTransport(app));
+
+    const set = jest.spyOn(ttl, 'set').mockImplementationOnce(down);
+    const start = await browser.get(authorizeUrl());
+    set.mockRestore();
+    expect(start.status).toBe(302);
+    expect(locationOf(start)).toBe(`${CALLBACK}?error=temporarily_unavailable&error_description=the+service+is+temporarily+unavailable%2C+retry+later&state=xyz&iss=https%3A%2F%2Fissuer.test`);
+
+    const login = locationOf(await browser.get(authorizeUrl()));
+    const get = jest.spyOn(ttl, 'get').mockImplementationOnce(down);
+    const page = await browser.get(login);
+    get.mockRestore();
+    expect({ status: page.status, retryAfter: page.headers['retry-after'] }).toEqual({ status: 503, retryAfter: '5' });
+    expect(page.body).toContain('Sign-in is temporarily unavailable. Please try again in a moment.');
+
+    // Kafka down when the user allows: no consent, no code; the client is told to retry.
+    const consentPage = await browser.get(locationOf(await browser.post('/authorize/login', { ...hiddenFields((await browser.get(login)).body), username: 'bob', password: 'bob-password' })));
+    bus.setUnavailable(true);
+    try {
+      const allowed = await browser.post('/authorize/consent', { ...hiddenFields(consentPage.body), decision: 'allow' });
+      expect(allowed.status).toBe(303);
+      expect(locationOf(allowed)).toBe(`${CALLBACK}?error=temporarily_unavailable&error_description=the+service+is+temporarily+unavailable%2C+retry+later&state=xyz&iss=https%3A%2F%2Fissuer.test`);
+    } finally {
+      bus.setUnavailable(false);
+    }
+    expect(events('oauth.consent.granted.v1').filter((event) => event.data.sub === 'bob')).toEqual([]);
   });
 
   it('never redirects to an unregistered URI: an error page instead', async () => {
