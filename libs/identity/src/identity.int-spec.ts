@@ -21,6 +21,7 @@ const POLICY: LoginThrottlePolicy = {
   clientIp: { delayAfter: 50, lockoutAfter: 100 },
   maxDelaySeconds: 1,
   lockoutSeconds: 2,
+  inFlightSeconds: 30,
 };
 
 const filePrefix = `test-identity:${randomBytes(5).toString('hex')}:`;
@@ -63,13 +64,13 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-function setup(options: { ldap?: Partial<LdapDirectoryOptions>; redisUrl?: string } = {}) {
+function setup(options: { ldap?: Partial<LdapDirectoryOptions>; redisUrl?: string; policy?: LoginThrottlePolicy; failureFloorMs?: number } = {}) {
   const keyPrefix = `${filePrefix}${(runs += 1)}:`;
   const directory = new LdapDirectory(ldapOptions(options.ldap));
   const counters = new RedisTtlStore({ url: options.redisUrl ?? process.env.REDIS_URL!, keyPrefix });
   const bus = new MemoryEventBus({ source: 'urn:authz:identity' });
   open.push(directory, counters, bus);
-  const identity = new IdentityService({ directory, counters, publisher: bus, clock: systemClock, policy: POLICY });
+  const identity = new IdentityService({ directory, counters, publisher: bus, clock: systemClock, policy: options.policy ?? POLICY, failureFloorMs: options.failureFloorMs ?? 0 });
   const binds = jest.spyOn(Client.prototype, 'bind');
   return {
     identity,
@@ -95,6 +96,22 @@ describe('IdentityService on slapd and Redis', () => {
     const before = allBinds();
     expect(await verify('mallory', 'alice-password')).toEqual({ outcome: 'invalid_credentials' });
     expect(allBinds()).toBe(before);
+  });
+
+  it('a parallel burst against a username that has failed gets exactly one bind (the rest are refused)', async () => {
+    const realBind = Client.prototype.bind;
+    const { verify, userBinds, keys } = setup({ policy: { ...POLICY, username: { delayAfter: 100, lockoutAfter: 100 } } });
+    // Slow binds (30 ms), so that every attempt of the burst starts while the first is still binding.
+    jest.spyOn(Client.prototype, 'bind').mockImplementation(async function (this: Client, ...args: Parameters<Client['bind']>) {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      return realBind.apply(this, args);
+    });
+    await verify('alice', 'wrong-password');
+    const verdicts = await Promise.all(Array.from({ length: 10 }, () => verify('alice', 'alice-password')));
+    expect(userBinds()).toBe(2);
+    expect(verdicts.filter((verdict) => verdict.outcome === 'authenticated')).toHaveLength(1);
+    expect(verdicts.filter((verdict) => verdict.outcome === 'locked')).toEqual(Array(9).fill({ outcome: 'locked', retryAfter: 1 }));
+    expect(await keys()).toEqual([`${ipKey}:failures`]);
   });
 
   it('keeps its counters in Redis under hashed keys with a ttl, and clears the username counter on success', async () => {
@@ -140,6 +157,27 @@ describe('IdentityService on slapd and Redis', () => {
     await expect(verify('alice', 'wrong-password')).rejects.toBeInstanceOf(IdentityUnavailableError);
     expect(allBinds()).toBe(0);
     expect(events().map((event) => (event.data as { reason: string }).reason)).toEqual(['counter_store_unavailable', 'counter_store_unavailable']);
+  });
+
+  it('answers an unknown user and a wrong password in the same time with the failure floor (a search vs a search and a bind)', async () => {
+    const lenient = { ...POLICY, username: { delayAfter: 1000, lockoutAfter: 1000 }, clientIp: { delayAfter: 1000, lockoutAfter: 1000 } };
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const measure = async (verify: ReturnType<typeof setup>['verify'], username: string, password: string) => {
+      const times: number[] = [];
+      for (let i = 0; i < 9; i += 1) {
+        const started = performance.now();
+        expect(await verify(username, password)).toEqual({ outcome: 'invalid_credentials' });
+        times.push(performance.now() - started);
+      }
+      return median(times);
+    };
+    const floored = setup({ policy: lenient, failureFloorMs: 150 });
+    await floored.verify('alice', 'alice-password'); // warm the service connection
+    const unknown = await measure(floored.verify, 'mallory', 'wrong-password');
+    const wrong = await measure(floored.verify, 'alice', 'wrong-password');
+    expect(unknown).toBeGreaterThanOrEqual(145);
+    expect(wrong).toBeGreaterThanOrEqual(145);
+    expect(Math.abs(unknown - wrong)).toBeLessThan(15);
   });
 
   it('takes the subject from the mapped attribute (entryUUID) into the verdict and the event', async () => {

@@ -13,6 +13,8 @@ export function loginThrottlePolicy(settings: Settings): LoginThrottlePolicy {
     clientIp: { delayAfter: settings.LOGIN_IP_DELAY_AFTER, lockoutAfter: settings.LOGIN_IP_LOCKOUT_AFTER },
     maxDelaySeconds: settings.LOGIN_DELAY_MAX,
     lockoutSeconds: settings.LOGIN_LOCKOUT_DURATION,
+    // Longer than the longest attempt: connect and search, connect and bind as the user.
+    inFlightSeconds: Math.ceil((2 * settings.LDAP_CONNECT_TIMEOUT_MS + 2 * settings.LDAP_TIMEOUT_MS) / 1000) + 1,
   };
 }
 
@@ -21,7 +23,7 @@ const providers: Provider[] = [
     provide: IdentityService,
     inject: [SETTINGS, DIRECTORY, TTL_STORE, EVENT_PUBLISHER, CLOCK, LOGGER],
     useFactory: (settings: Settings, directory: Directory, counters: TtlStore, publisher: EventPublisher, clock: Clock, logger: Logger) =>
-      new IdentityService({ directory, counters, publisher, clock, policy: loginThrottlePolicy(settings), logger }),
+      new IdentityService({ directory, counters, publisher, clock, policy: loginThrottlePolicy(settings), failureFloorMs: settings.LOGIN_FAILURE_MIN_MS, logger }),
   },
   { provide: CREDENTIAL_VERIFIER, useExisting: IdentityService },
 ];

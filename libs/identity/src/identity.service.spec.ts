@@ -35,6 +35,7 @@ const POLICY: LoginThrottlePolicy = {
   clientIp: { delayAfter: 4, lockoutAfter: 8 },
   maxDelaySeconds: 8,
   lockoutSeconds: 600,
+  inFlightSeconds: 30,
 };
 
 const ALICE: DirectoryUser = {
@@ -54,6 +55,8 @@ const IP_HASH = sha256Hash(IP);
 class CountingDirectory implements Directory {
   binds = 0;
   down = false;
+  /** How long a bind takes (ms of real time). */
+  latencyMs = 0;
   constructor(private readonly inner: Directory) {}
   findUser(username: string) {
     return this.inner.findUser(username);
@@ -61,6 +64,7 @@ class CountingDirectory implements Directory {
   async authenticate(username: string, password: string): Promise<AuthenticationResult> {
     if (this.down) throw new DirectoryUnavailableError('LDAP directory unavailable (user search): connect ECONNREFUSED');
     this.binds += 1;
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     return this.inner.authenticate(username, password);
   }
   ping() {
@@ -81,6 +85,10 @@ class SwitchableTtlStore extends MemoryTtlStore {
   override async set(key: string, value: string, ttlMs: number) {
     this.fail();
     return super.set(key, value, ttlMs);
+  }
+  override async setIfAbsent(key: string, value: string, ttlMs: number) {
+    this.fail();
+    return super.setIfAbsent(key, value, ttlMs);
   }
   override async increment(key: string, ttlMs: number) {
     this.fail();
@@ -209,6 +217,36 @@ describe('IdentityService', () => {
       ]);
     });
 
+    it('runs the attempts of a username that has failed one at a time: a parallel burst gets one bind', async () => {
+      const { verify, directory, counters, eventData } = setup();
+      await verify('alice', 'wrong');
+      directory.latencyMs = 20;
+      const verdicts = await Promise.all(Array.from({ length: 20 }, (_, i) => verify('alice', i === 0 ? 'wrong' : 'alice-password', { clientIp: `198.51.100.${i + 1}` })));
+      expect(directory.binds).toBe(2);
+      expect(verdicts[0]).toEqual({ outcome: 'invalid_credentials' });
+      expect(verdicts.slice(1)).toEqual(Array(19).fill({ outcome: 'locked', retryAfter: 1 }));
+      expect(eventData().filter((event) => (event.data as { reason?: string }).reason === 'locked')).toHaveLength(19);
+      // The marker is gone once the attempt is decided.
+      expect(await counters.get(`login:username:${ALICE_HASH}:inflight`)).toBeNull();
+    });
+
+    it('does not serialize a username without failures (a double submit of the right password logs in twice)', async () => {
+      const { verify, directory } = setup();
+      directory.latencyMs = 20;
+      const verdicts = await Promise.all([verify('alice', 'alice-password'), verify('alice', 'alice-password')]);
+      expect(verdicts.map((verdict) => verdict.outcome)).toEqual(['authenticated', 'authenticated']);
+    });
+
+    it('releases the marker when the directory fails in the middle of a serialized attempt', async () => {
+      const { verify, directory, counters } = setup();
+      await verify('alice', 'wrong');
+      directory.down = true;
+      await expect(verify('alice', 'alice-password')).rejects.toBeInstanceOf(IdentityUnavailableError);
+      expect(await counters.get(`login:username:${ALICE_HASH}:inflight`)).toBeNull();
+      directory.down = false;
+      expect(await verify('alice', 'alice-password')).toMatchObject({ outcome: 'authenticated' });
+    });
+
     it('caps the growing delay at maxDelaySeconds', async () => {
       const { directory, counters, bus, clock } = setup();
       const identity = new IdentityService({ directory, counters, publisher: bus, clock, policy: { ...POLICY, username: { delayAfter: 1, lockoutAfter: 100 } } });
@@ -326,6 +364,25 @@ describe('IdentityService', () => {
       directory.down = true;
       await expect(verify('alice', 'alice-password')).rejects.toBeInstanceOf(IdentityUnavailableError);
     });
+  });
+
+  it('answers a failure no sooner than failureFloorMs after the attempt began (an unknown user takes as long as a wrong password); a success at once', async () => {
+    const { directory, counters, bus, clock } = setup();
+    const identity = new IdentityService({ directory, counters, publisher: bus, clock, policy: POLICY, failureFloorMs: 120 });
+    const timed = async (username: string, password: string) => {
+      const started = performance.now();
+      const verdict = await identity.verify({ username, password, clientId: 'web-app' });
+      return { outcome: verdict.outcome, ms: performance.now() - started };
+    };
+    const unknown = await timed('mallory', 'guess');
+    const wrong = await timed('bob', 'wrong');
+    const right = await timed('carol', 'carol-password');
+    expect([unknown.outcome, wrong.outcome, right.outcome]).toEqual(['invalid_credentials', 'invalid_credentials', 'authenticated']);
+    for (const failure of [unknown, wrong]) {
+      expect(failure.ms).toBeGreaterThanOrEqual(115); // timers have millisecond granularity
+      expect(failure.ms).toBeLessThan(400);
+    }
+    expect(right.ms).toBeLessThan(100);
   });
 
   it('answers credentials beyond the bounds invalid_credentials without a bind or an event', async () => {

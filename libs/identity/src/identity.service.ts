@@ -8,6 +8,7 @@ import {
   type CredentialVerdict,
   type CredentialVerifier,
   type Directory,
+  type DirectoryUser,
   DirectoryUnavailableError,
   EventLogUnavailableError,
   type EventPublisher,
@@ -28,6 +29,12 @@ export type IdentityServiceOptions = {
   publisher: EventPublisher;
   clock: Clock;
   policy: LoginThrottlePolicy;
+  /**
+   * An `invalid_credentials` answer leaves no sooner than this many ms after the attempt began
+   * (LOGIN_FAILURE_MIN_MS; default 0). An unknown user costs one search, a wrong password a search and a
+   * bind: without a floor, the difference in time tells who exists.
+   */
+  failureFloorMs?: number;
   logger?: Logger;
 };
 
@@ -47,10 +54,11 @@ type Attempt = {
  *
  *  1. refuse what is beyond CREDENTIAL_LIMITS (`invalid_credentials`, no bind, not counted);
  *  2. the brute-force check, per username and per client IP: when locked or in a growing delay,
- *     `locked` with `retryAfter`, and no bind at all;
+ *     `locked` with `retryAfter`, and no bind at all; a username with failures gets one attempt at a time;
  *  3. exactly one bind as the user (Directory.authenticate: search with an escaped filter, then bind);
  *  4. a failure is counted (both counters; a delay or a lockout may start); a success clears the
- *     username's counter;
+ *     username's counter; a failure is answered no sooner than `failureFloorMs` after the start, so that
+ *     an unknown user (a search) and a wrong password (a search and a bind) take the same time;
  *  5. the outcome is recorded as oauth.user.authenticated.v1 or oauth.user.authentication_failed.v1
  *     and the caller answered only once the log has acknowledged it.
  *
@@ -66,6 +74,7 @@ export class IdentityService implements CredentialVerifier {
   private readonly clock: Clock;
   private readonly throttle: LoginThrottle;
   private readonly logger: Logger;
+  private readonly failureFloorMs: number;
 
   constructor(options: IdentityServiceOptions) {
     this.directory = options.directory;
@@ -73,6 +82,7 @@ export class IdentityService implements CredentialVerifier {
     this.clock = options.clock;
     this.throttle = new LoginThrottle(options.counters, options.policy, options.clock);
     this.logger = (options.logger ?? silentLogger).child({ component: 'identity' });
+    this.failureFloorMs = options.failureFloorMs ?? 0;
   }
 
   async verify(check: CredentialCheck, meta: VerifyMeta = {}): Promise<CredentialVerdict> {
@@ -80,28 +90,40 @@ export class IdentityService implements CredentialVerifier {
       throw new RangeError(`clientId must have 1 to ${CREDENTIAL_LIMITS.clientIdMaxLength} characters`);
     }
     if (!withinCredentialLimits(check.username, check.password)) return { outcome: 'invalid_credentials' };
+    const started = performance.now();
     const attempt = this.attemptOf(check, meta);
 
-    const lock = await this.guard(attempt, () => this.throttle.check(attempt.counters));
+    const { lock, usernameFailures: failedBefore } = await this.guard(attempt, () => this.throttle.check(attempt.counters));
     if (lock) return this.refuseLocked(attempt, lock);
-
-    let result: AuthenticationResult;
-    try {
-      result = await this.directory.authenticate(check.username, check.password);
-    } catch (error) {
-      if (!(error instanceof DirectoryUnavailableError)) throw error;
-      await this.reportOutage(attempt, 'directory_unavailable');
-      throw new IdentityUnavailableError('the directory is unavailable', { cause: error });
+    // A username that has failed before gets one attempt at a time: a parallel burst cannot outrun the counter.
+    const serialized = failedBefore > 0;
+    if (serialized && !(await this.guard(attempt, () => this.throttle.acquire(attempt.counters)))) {
+      return this.refuseLocked(attempt, { by: 'username', until: this.clock.now().getTime() + 1000 });
     }
 
-    if (result.outcome === 'invalid_credentials') {
-      const { usernameFailures } = await this.guard(attempt, () => this.throttle.recordFailure(attempt.counters));
+    let decided: { outcome: 'invalid_credentials'; usernameFailures: number } | { outcome: 'authenticated'; user: DirectoryUser };
+    try {
+      const result = await this.bindOnce(attempt);
+      if (result.outcome === 'invalid_credentials') {
+        const { usernameFailures } = await this.guard(attempt, () => this.throttle.recordFailure(attempt.counters));
+        decided = { outcome: 'invalid_credentials', usernameFailures };
+      } else {
+        await this.guard(attempt, () => this.throttle.recordSuccess(attempt.counters));
+        decided = { outcome: 'authenticated', user: result.user };
+      }
+    } finally {
+      if (serialized) await this.throttle.release(attempt.counters).catch(() => undefined);
+    }
+
+    if (decided.outcome === 'invalid_credentials') {
+      const { usernameFailures } = decided;
       await this.record(this.failed(attempt, 'invalid_credentials', { usernameFailures }), attempt.meta);
       this.logger.info({ usernameHash: attempt.counters.usernameHash, clientId: check.clientId, usernameFailures }, 'login failed: invalid credentials');
+      const wait = this.failureFloorMs - (performance.now() - started);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
       return { outcome: 'invalid_credentials' };
     }
 
-    await this.guard(attempt, () => this.throttle.recordSuccess(attempt.counters));
     const authTime = Math.floor(this.clock.now().getTime() / 1000);
     await this.record(
       {
@@ -109,7 +131,7 @@ export class IdentityService implements CredentialVerifier {
         subject: attempt.counters.usernameHash,
         data: {
           usernameHash: attempt.counters.usernameHash,
-          subject: result.user.subject,
+          subject: decided.user.subject,
           clientId: check.clientId,
           ...(attempt.eventIpHash !== undefined ? { clientIpHash: attempt.eventIpHash } : {}),
           authTime,
@@ -118,7 +140,18 @@ export class IdentityService implements CredentialVerifier {
       attempt.meta,
     );
     this.logger.info({ usernameHash: attempt.counters.usernameHash, clientId: check.clientId }, 'login succeeded');
-    return { outcome: 'authenticated', user: result.user, authTime };
+    return { outcome: 'authenticated', user: decided.user, authTime };
+  }
+
+  /** Directory.authenticate: one search, at most one bind as the user. Its outage becomes IdentityUnavailableError. */
+  private async bindOnce(attempt: Attempt): Promise<AuthenticationResult> {
+    try {
+      return await this.directory.authenticate(attempt.check.username, attempt.check.password);
+    } catch (error) {
+      if (!(error instanceof DirectoryUnavailableError)) throw error;
+      await this.reportOutage(attempt, 'directory_unavailable');
+      throw new IdentityUnavailableError('the directory is unavailable', { cause: error });
+    }
   }
 
   private attemptOf(check: CredentialCheck, meta: VerifyMeta): Attempt {

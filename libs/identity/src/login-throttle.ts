@@ -7,6 +7,11 @@ export type LoginThrottlePolicy = {
   clientIp: { delayAfter: number; lockoutAfter: number };
   maxDelaySeconds: number;
   lockoutSeconds: number;
+  /**
+   * How long the one-attempt-at-a-time marker of a username may live: longer than any attempt (LDAP
+   * connect, search and bind timeouts); it only matters when a process dies in the middle of one.
+   */
+  inFlightSeconds: number;
 };
 
 /** What one attempt is counted under: hashes only (the keys of the TTL store never hold a username or an IP). */
@@ -40,8 +45,11 @@ export function growingDelaySeconds(failures: number, delayAfter: number, maxDel
  *   not reset the count of an address that guesses at others).
  *
  * Attempts refused by check are not counted (no bind happened, nothing was learnt) and do not extend a
- * lockout. Attempts that are in flight at the same time are checked before any of them is counted, so a
- * burst of N parallel attempts can exceed a threshold by up to N − 1; the growing delay stops the next burst.
+ * lockout. Concurrency: once a username has a failure in the window, its attempts run one at a time
+ * (`…:inflight`, taken with SET NX; a concurrent attempt is refused like a 1 s delay), so a parallel burst
+ * cannot outrun the counter. A username without failures is not serialized (a double submit of a correct
+ * password must not be refused), so the very first burst against a fresh username may exceed the delay
+ * threshold by its size, once per window; the IP counter has the same property per address.
  * Any store failure rejects with TtlStoreUnavailableError (the caller fails closed).
  */
 export class LoginThrottle {
@@ -51,10 +59,14 @@ export class LoginThrottle {
     private readonly clock: Clock,
   ) {}
 
-  async check(counters: LoginCounters): Promise<LoginLock | null> {
+  /** The lock that refuses this attempt, if any, and the username's failures so far. */
+  async check(counters: LoginCounters): Promise<{ lock: LoginLock | null; usernameFailures: number }> {
     const now = this.now();
     const scopes = this.scopes(counters);
-    const values = await Promise.all(scopes.flatMap(({ key }) => [this.store.get(`${key}:locked`), this.store.get(`${key}:wait`)]));
+    const [failures, ...values] = await Promise.all([
+      this.store.get(`${usernameKey(counters.usernameHash)}:failures`),
+      ...scopes.flatMap(({ key }) => [this.store.get(`${key}:locked`), this.store.get(`${key}:wait`)]),
+    ]);
     let lock: LoginLock | null = null;
     scopes.forEach(({ by }, index) => {
       for (const value of [values[2 * index], values[2 * index + 1]]) {
@@ -62,7 +74,16 @@ export class LoginThrottle {
         if (Number.isFinite(until) && until > now && (lock === null || until > lock.until)) lock = { by, until };
       }
     });
-    return lock;
+    return { lock, usernameFailures: Number(failures ?? 0) || 0 };
+  }
+
+  /** Takes the username's one-attempt-at-a-time marker; false when another attempt holds it. */
+  acquire(counters: LoginCounters): Promise<boolean> {
+    return this.store.setIfAbsent(`${usernameKey(counters.usernameHash)}:inflight`, '1', this.policy.inFlightSeconds * 1000);
+  }
+
+  release(counters: LoginCounters): Promise<void> {
+    return this.store.delete(`${usernameKey(counters.usernameHash)}:inflight`);
   }
 
   /** Counts a failed attempt; returns the username's failures within the window, this one included. */

@@ -1,9 +1,9 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthError, ServerError, TemporarilyUnavailable } from '@authz/oauth';
-import { DatabaseUnavailableError, DirectoryUnavailableError, EventLogUnavailableError, type Logger, TtlStoreUnavailableError } from '@authz/ports';
+import { DatabaseUnavailableError, DirectoryUnavailableError, EventLogUnavailableError, IdentityUnavailableError, type Logger, TtlStoreUnavailableError } from '@authz/ports';
 
-const UNAVAILABLE = [EventLogUnavailableError, DatabaseUnavailableError, TtlStoreUnavailableError, DirectoryUnavailableError];
+const UNAVAILABLE = [EventLogUnavailableError, DatabaseUnavailableError, TtlStoreUnavailableError, DirectoryUnavailableError, IdentityUnavailableError];
 
 /**
  * Renders every error as an RFC 6749 §5.2 body. An OAuthError keeps its code, status and headers; a

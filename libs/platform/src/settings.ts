@@ -155,6 +155,8 @@ export const settingsSchema = z.object({
   LOGIN_DELAY_MAX: int(1, 3600).default(60),
   /** Brute force: how long a lockout lasts, seconds. */
   LOGIN_LOCKOUT_DURATION: int(1, 86_400).default(900),
+  /** A failed login is answered no sooner than this many ms after it began, so that its timing does not tell an unknown user from a wrong password (0: off). */
+  LOGIN_FAILURE_MIN_MS: int(0, 10_000).default(250),
 });
 
 export type Settings = z.infer<typeof settingsSchema> & { SERVICE: ServiceName; PORT: number; KAFKA_CLIENT_ID: string };

@@ -20,7 +20,9 @@ async function stubIdentity(reply: (seen: Seen) => Reply) {
       const entry = { method: request.method!, url: request.url!, headers: request.headers, body };
       seen.push(entry);
       const answer = reply(entry);
-      const send = () => response.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
+      // A redirect points elsewhere on the same server: a client that follows it shows up in `seen`.
+      const location = answer.status >= 300 && answer.status < 400 ? { location: '/elsewhere' } : {};
+      const send = () => response.writeHead(answer.status, { 'content-type': 'application/json', ...location }).end(answer.body);
       if (answer.delayMs) timers.add(setTimeout(send, answer.delayMs));
       else send();
     });
@@ -120,6 +122,7 @@ describe('HttpCredentialVerifier', () => {
       ['502 from a proxy, not JSON', 502, '<html>bad gateway</html>', /status 502/],
       ['401 (the shared secret does not match)', 401, '{"error":"invalid_token"}', /status 401/],
       ['400', 400, '{"error":"invalid_request"}', /status 400/],
+      ['307 redirect (never followed: it would carry the password)', 307, '', /status 307/],
       ['200 that is not JSON', 200, 'ok', /malformed answer/],
       ['200 with an unknown outcome', 200, '{"outcome":"maybe"}', /malformed answer/],
       ['200 authenticated without a user', 200, '{"outcome":"authenticated","auth_time":1}', /malformed answer/],
@@ -165,6 +168,25 @@ describe('HttpCredentialVerifier', () => {
       expect(elapsed).toBeGreaterThanOrEqual(280);
       expect(elapsed).toBeLessThan(1200);
     });
+  });
+
+  it('never follows a redirect', async () => {
+    stub = await stubIdentity((seen) => (seen.url === '/elsewhere' ? { status: 200, body: '{"outcome":"invalid_credentials"}' } : { status: 308, body: '' }));
+    const verifier = new HttpCredentialVerifier({ baseUrl: stub.url, timeoutMs: 2000 });
+    await expect(verifier.verify(CHECK)).rejects.toBeInstanceOf(IdentityUnavailableError);
+    expect(stub.seen.map((request) => request.url)).toEqual(['/internal/v1/authenticate']);
+  });
+
+  it('warns about plain http to another host, not to a loopback one', () => {
+    const remote = recordingLogger();
+    new HttpCredentialVerifier({ baseUrl: 'http://identity.internal:8084', timeoutMs: 1000, logger: remote });
+    expect(remote.lines.map((line) => line.msg)).toEqual([
+      'IDENTITY_URL is plain http:// to another host: passwords cross the network unencrypted unless a mesh (mTLS) carries them; prefer https://',
+    ]);
+    const local = recordingLogger();
+    new HttpCredentialVerifier({ baseUrl: 'http://127.0.0.1:8084', timeoutMs: 1000, logger: local });
+    new HttpCredentialVerifier({ baseUrl: 'https://identity.internal', timeoutMs: 1000, logger: local });
+    expect(local.lines).toEqual([]);
   });
 
   it('refuses a base URL that is not http(s)', () => {

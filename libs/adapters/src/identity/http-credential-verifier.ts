@@ -67,6 +67,9 @@ export class HttpCredentialVerifier implements CredentialVerifier {
     this.authorization = options.internalToken !== undefined ? `Bearer ${options.internalToken}` : undefined;
     this.logger = (options.logger ?? silentLogger).child({ component: 'http-credential-verifier', url: this.url });
     this.fetch = options.fetch ?? fetch;
+    if (base.protocol === 'http:' && !isLoopback(base.hostname)) {
+      this.logger.warn({}, 'IDENTITY_URL is plain http:// to another host: passwords cross the network unencrypted unless a mesh (mTLS) carries them; prefer https://');
+    }
   }
 
   async verify(check: CredentialCheck, meta: CredentialCallMeta = {}): Promise<CredentialVerdict> {
@@ -85,7 +88,8 @@ export class HttpCredentialVerifier implements CredentialVerifier {
     let text: string;
     try {
       // One signal for the whole exchange: headers and body.
-      const response = await this.fetch(this.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+      // Never follow a redirect: it would carry the password to wherever the Location points.
+      const response = await this.fetch(this.url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(this.timeoutMs) });
       status = response.status;
       text = await response.text();
     } catch (error) {
@@ -118,6 +122,10 @@ export class HttpCredentialVerifier implements CredentialVerifier {
     this.logger.warn({ why }, 'identity service unavailable');
     return new IdentityUnavailableError(`identity service unavailable: ${why}`, cause !== undefined ? { cause } : undefined);
   }
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || hostname.startsWith('127.');
 }
 
 // fetch's errors come from Node's own realm (not always `instanceof Error` here, e.g. under jest): duck-typed.
