@@ -8,7 +8,7 @@ import 'reflect-metadata';
 import { createKafka, KafkaEventSubscriber, migrate, PgDatabase, PrefixedEventSubscriber } from '@authz/adapters';
 import { Topics } from '@authz/contracts';
 import { createLogger, loadSettings } from '@authz/platform';
-import { PROJECTIONS, rebuildProjection } from '@authz/projections';
+import { REBUILDABLE_PROJECTIONS, rebuildProjection } from '@authz/projections';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const subscriber = new PrefixedEventSubscriber(new KafkaEventSubscriber({ kafka, logger, deadLetterTopic: `${settings.KAFKA_TOPIC_PREFIX}${Topics.deadLetter}` }), settings.KAFKA_TOPIC_PREFIX);
   try {
     await migrate(db, { logger });
-    const selected = PROJECTIONS.filter((projection) => !only || projection.name === only);
+    const selected = REBUILDABLE_PROJECTIONS.filter((projection) => !only || projection.name === only);
     if (selected.length === 0) throw new Error(`no projection named ${only}`);
     for (const projection of selected) {
       const result = await rebuildProjection(projection, { db, subscriber, logger }, { swap });

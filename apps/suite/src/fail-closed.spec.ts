@@ -127,7 +127,7 @@ describe('after the event log is back', () => {
 
     expect({ status: issued.statusCode, body: issued.json(), cacheControl: issued.headers['cache-control'], pragma: issued.headers.pragma }).toEqual({
       status: 200,
-      body: { access_token: expect.any(String), token_type: 'Bearer', expires_in: 300, scope: 'api:read' },
+      body: { access_token: expect.any(String), token_type: 'Bearer', expires_in: 600, scope: 'api:read' },
       cacheControl: 'no-store',
       pragma: 'no-cache',
     });

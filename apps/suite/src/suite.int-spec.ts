@@ -55,7 +55,7 @@ it('serves the metadata, a client_credentials token and its introspection', asyn
   const body = (await response.json()) as { access_token: string };
   expect({ status: response.status, body }).toEqual({
     status: 200,
-    body: { access_token: expect.any(String), token_type: 'Bearer', expires_in: 300, scope: 'api:read' },
+    body: { access_token: expect.any(String), token_type: 'Bearer', expires_in: 600, scope: 'api:read' },
   });
   const claims = decodeJwt(body.access_token);
   const verify = await fetch(`${base}/verify`, { method: 'POST', headers: { 'content-type': FORM }, body: `token=${body.access_token}` });

@@ -1,5 +1,5 @@
 import { InvalidRequest, OAuthError } from './errors';
-import { parseFormBody, requireParameter } from './form';
+import { parameterValues, parseFormBody, requireParameter } from './form';
 
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -67,6 +67,13 @@ describe('parseFormBody (RFC 6749 §3.2, §3.1)', () => {
     ['once percent-encoded in its name', 'scope=a&%73cope=b'],
   ])('refuses a repeated parameter (%s) as invalid_request (RFC 6749 §3.1)', (_case, body) => {
     expect(refusal(() => parseFormBody(FORM, `grant_type=client_credentials&${body}`))).toEqual(invalidRequest("parameter 'scope' is included more than once"));
+  });
+
+  it('accepts resource repeated (RFC 8707 §2) and gives back every value in order', () => {
+    const parameters = parseFormBody(FORM, 'grant_type=client_credentials&resource=https%3A%2F%2Fa.example&resource=&resource=https%3A%2F%2Fb.example');
+
+    expect(parameterValues(parameters, 'resource')).toEqual(['https://a.example', 'https://b.example']);
+    expect(parameterValues(parameters, 'scope')).toEqual([]);
   });
 
   it('treats a parameter sent without a value as omitted (RFC 6749 §3.1)', () => {

@@ -66,7 +66,7 @@ export class GrantServicesService {
       redeemAuthorizationCode: (codeHash) => this.redeemAuthorizationCode(codeHash),
       recordCodeRedeemed: (codeHash, grant) => this.recordCodeRedeemed(codeHash, grant, publish),
       revokeGrant: (revocation) =>
-        this.families.revokeGrant({ ...revocation, revokedAt: this.now() }, (found) =>
+        this.families.revokeGrant({ ...revocation, revokedAt: this.nowSeconds() * 1000 }, (found) =>
           publish([grantRevoked(revocation.grantId, revocation.clientId, revocation.subject ?? found.subject, revocation.reason, this.nowSeconds())]),
         ),
       issueRefreshToken: (request) => this.issueRefreshToken(request, publish),
@@ -131,6 +131,8 @@ export class GrantServicesService {
           return { outcome: 'refused', reason: decision.reason };
         case 'grace_retry': {
           const child = this.unseal(grace!, family);
+          // Sealed under another key-encryption key (rotated within the window): refuse, revoke nothing.
+          if (child === null) return { outcome: 'refused', reason: 'unknown' };
           const accessToken = await request.mint(family);
           return { outcome: 'grace_retry', refreshToken: child, accessToken };
         }
@@ -152,7 +154,8 @@ export class GrantServicesService {
             },
             grantRevoked(family.grantId, family.clientId, family.subject, 'refresh_token_reuse', at),
           ];
-          await writer.revokeGrant({ grantId: family.grantId, clientId: family.clientId, reason: 'refresh_token_reuse', revokedAt: now });
+          // Whole seconds, as in the event: the row is exactly what folding the log gives.
+          await writer.revokeGrant({ grantId: family.grantId, clientId: family.clientId, reason: 'refresh_token_reuse', revokedAt: at * 1000 });
           await publish(events);
           this.logger.warn({ familyId: family.familyId, grantId: family.grantId, clientId: family.clientId, presentedGeneration }, 'refresh token reuse: family revoked');
           return { outcome: 'reuse_detected' };
@@ -181,7 +184,7 @@ export class GrantServicesService {
           const nextGrace: StoredRefreshGrace | null =
             graceSeconds > 0 ? { parentTokenHash: request.tokenHash, until: now + graceSeconds * 1000, sealedChild: this.seal(child, next) } : null;
           const accessToken = await request.mint(family);
-          await writer.addToken(rotated.data.tokenHash, family.familyId, next.generation, now);
+          await writer.addToken(rotated.data.tokenHash, family.familyId, next.generation, at * 1000);
           await writer.save(next, nextGrace);
           await publish([rotated]);
           return { outcome: 'rotated', refreshToken: child, accessToken };
@@ -215,11 +218,17 @@ export class GrantServicesService {
     return this.sealing.encrypt(`${sealLabel(family)}${child}`);
   }
 
-  private unseal(grace: StoredRefreshGrace, family: RefreshFamilyState): string {
-    const opened = this.sealing.decrypt(grace.sealedChild);
+  /** The sealed child, or null when it cannot be opened with this key or belongs to another family generation. */
+  private unseal(grace: StoredRefreshGrace, family: RefreshFamilyState): string | null {
+    let opened: string;
+    try {
+      opened = this.sealing.decrypt(grace.sealedChild);
+    } catch {
+      this.logger.warn({ familyId: family.familyId }, 'grace window: the sealed child refresh token cannot be opened with the current key');
+      return null;
+    }
     const label = sealLabel(family);
-    if (!opened.startsWith(label)) throw new Error('sealed refresh token does not belong to this family generation');
-    return opened.slice(label.length);
+    return opened.startsWith(label) ? opened.slice(label.length) : null;
   }
 
   private now(): number {

@@ -120,7 +120,8 @@ describe('walking skeleton over Kafka, PostgreSQL, Redis and slapd', () => {
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.headers.get('pragma')).toBe('no-cache');
     const body = (await response.json()) as { access_token: string };
-    expect(body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 300, scope: 'api:read api:write' });
+    // RFC 6749 §5.1: no scope in the answer, it is the one requested.
+    expect(body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 600 });
 
     // RFC 9068 §2.1 header and §2.2 claims.
     const { keys } = (await (await fetch(`${services.token!.url}/jwks`)).json()) as { keys: { kid: string }[] };
@@ -128,7 +129,7 @@ describe('walking skeleton over Kafka, PostgreSQL, Redis and slapd', () => {
     const claims = decodeJwt(body.access_token);
     expect(claims).toEqual({
       iss: ISSUER,
-      exp: claims.iat! + 300,
+      exp: claims.iat! + 600,
       aud: 'https://api.example.org',
       sub: 'demo-service',
       client_id: 'demo-service',
