@@ -147,8 +147,7 @@ export class AuthorizationFlow {
       }
       if (verdict.outcome === 'invalid_credentials') return this.loginPage(interaction, client, 401, { username, error: MESSAGES.invalid });
       if (verdict.outcome === 'locked') {
-        const minutes = Math.max(1, Math.ceil(verdict.retryAfter / 60));
-        const page = await this.loginPage(interaction, client, 429, { username, error: `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.` });
+        const page = await this.loginPage(interaction, client, 429, { username, error: `Too many failed attempts. Try again in ${waitText(verdict.retryAfter)}.` });
         return { ...page, retryAfter: verdict.retryAfter };
       }
       const user: AuthenticatedUser = { subject: verdict.user.subject, username: verdict.user.username, authTime: verdict.authTime };
@@ -368,6 +367,16 @@ function redirectTargetOf(redirectUri: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** "5 seconds", "1 minute", "15 minutes". */
+function waitText(seconds: number): string {
+  if (seconds < 60) {
+    const whole = Math.max(1, Math.ceil(seconds));
+    return `${whole} second${whole === 1 ? '' : 's'}`;
+  }
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
 }
 
 function describe(error: unknown): { name: string; message: string; stack?: string } {

@@ -43,6 +43,7 @@ const fakeIdentity: CredentialVerifier = {
     checks.push(check);
     if (check.username === 'down') throw new IdentityUnavailableError('ldap down');
     if (check.username === 'locked') return { outcome: 'locked', retryAfter: 90 };
+    if (check.username === 'slowed') return { outcome: 'locked', retryAfter: 4 };
     if (check.password !== `${check.username}-password` || !['alice', 'bob'].includes(check.username)) return { outcome: 'invalid_credentials' };
     return { outcome: 'authenticated', user: { subject: check.username, dn: `uid=${check.username},ou=people,dc=example,dc=org`, username: check.username, groups: [] }, authTime: AUTH_TIME };
   },
@@ -272,7 +273,11 @@ describe('the authorization code flow (login page, consent page, code)', () => {
     expect(locked.headers['retry-after']).toBe('90');
     expect(locked.body).toContain('Too many failed attempts. Try again in 2 minutes.');
 
-    const down = await browser.post('/authorize/login', { ...hiddenFields(locked.body), username: 'down', password: 'x' });
+    const slowed = await browser.post('/authorize/login', { ...hiddenFields(locked.body), username: 'slowed', password: 'x' });
+    expect({ status: slowed.status, retryAfter: slowed.headers['retry-after'] }).toEqual({ status: 429, retryAfter: '4' });
+    expect(slowed.body).toContain('Too many failed attempts. Try again in 4 seconds.');
+
+    const down = await browser.post('/authorize/login', { ...hiddenFields(slowed.body), username: 'down', password: 'x' });
     expect(down.status).toBe(503);
     expect(down.body).toContain('Sign-in is temporarily unavailable. Please try again in a moment.');
 

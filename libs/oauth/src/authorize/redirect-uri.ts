@@ -14,12 +14,13 @@ export function matchesRegisteredRedirectUri(requested: string, registered: read
   return registered.some((uri) => withoutLoopbackPort(uri) === loopback);
 }
 
-const LOOPBACK = /^http:\/\/(127\.0\.0\.1|\[::1\])(?::(\d{1,5}))?([/?].*)?$/;
+const LOOPBACK = /^http:\/\/(127\.0\.0\.1|\[::1\])(?::([1-9][0-9]{0,4}))?([/?].*)?$/;
 
 /** `http://127.0.0.1:<port>/path?query` → `http://127.0.0.1/path?query`; null for anything that is not a loopback IP literal. */
 function withoutLoopbackPort(uri: string): string | null {
   const match = LOOPBACK.exec(uri);
   if (!match) return null;
+  if (match[2] !== undefined && Number(match[2]) > 65_535) return null;
   const path = match[3] ?? '';
   // A fragment, a userinfo or a second authority never matches (RFC 6749 §3.1.2: no fragment).
   if (path.includes('#') || path.includes('@') || path.includes('\\')) return null;

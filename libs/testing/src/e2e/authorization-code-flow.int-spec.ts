@@ -15,6 +15,9 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { createKafka, KafkaEventSubscriber, PgDatabase, PrefixedEventSubscriber } from '@authz/adapters';
+import { silentLogger } from '@authz/ports';
+import { consentsProjection, rebuildProjection } from '@authz/projections';
 import { AUTHORIZE_BAD_INPUT_CASES, runBadInputCase } from '../authorize-bad-input.cases';
 import { fetchTransport } from '../page-browser';
 import { WORKSPACE_ROOT } from '../provision';
@@ -271,6 +274,30 @@ describe('the authorization code flow in a browser, over the distributed service
     expect(visited).toEqual(['/login', '/authorize', '/callback']);
     expect(outcome).toMatchObject({ token: { status: 200, body: { scope: 'api:read' } }, api: { status: 200, body: { sub: 'alice', scope: 'api:read' } } });
   });
+});
+
+describe('remembered consent: an event and a projection', () => {
+  it('is projected by the revocation service too, and a rebuild from the log equals the live table', async () => {
+    // The projector (revocation) has consumed the consent events: its position for `consents` exists.
+    const deadline = Date.now() + 30_000;
+    while ((await adminQuery("SELECT 1 FROM projection_positions WHERE projection = 'consents'", [], databaseUrl)).length === 0) {
+      if (Date.now() > deadline) throw new Error('the projector did not project the consents');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const db = new PgDatabase({ connectionString: databaseUrl, logger: silentLogger });
+    const kafka = createKafka({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: `e2e-consents-${run}`, logger: silentLogger });
+    try {
+      const subscriber = new PrefixedEventSubscriber(new KafkaEventSubscriber({ kafka, logger: silentLogger }), prefix);
+      const result = await rebuildProjection(consentsProjection, { db, subscriber, logger: silentLogger });
+      const live = await db.query('SELECT * FROM public.consents ORDER BY subject, client_id');
+      const rebuilt = await db.query(`SELECT * FROM "${result.schema}".consents ORDER BY subject, client_id`);
+      expect(live.rows).toEqual([{ subject: 'alice', client_id: 'demo-web', scopes: ['api:read', 'profile'], granted_at: expect.any(Date), event_id: expect.any(String) }]);
+      expect(rebuilt.rows).toEqual(live.rows);
+      expect(result.events).toBe(1);
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
 });
 
 describe('the authorization endpoint under hostile input (distributed authorize service)', () => {
