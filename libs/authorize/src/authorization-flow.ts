@@ -75,8 +75,15 @@ export type AuthorizationFlowDeps = {
 const UNAVAILABLE = [TtlStoreUnavailableError, EventLogUnavailableError, DatabaseUnavailableError, IdentityUnavailableError, DirectoryUnavailableError];
 const isUnavailable = (error: unknown) => UNAVAILABLE.some((type) => error instanceof type);
 
-export const LOGIN_PATH = '/authorize/login';
-export const CONSENT_PATH = '/authorize/consent';
+/**
+ * Where the pages are, as the browser sees them: under the issuer's path (an issuer
+ * `https://example.org/tenant-a` serves `/tenant-a/authorize/login`), the ingress routing `/authorize*`
+ * of that path to the authorize service.
+ */
+export function pagePaths(issuer: string): { login: string; consent: string; css: string } {
+  const base = new URL(issuer).pathname.replace(/\/$/, '');
+  return { login: `${base}/authorize/login`, consent: `${base}/authorize/consent`, css: `${base}/authorize/assets/authorize.css` };
+}
 const MAX_USERNAME = 256;
 const MAX_PASSWORD = 1024;
 
@@ -94,7 +101,11 @@ const MESSAGES = {
  * form is bound to the browser and usable once.
  */
 export class AuthorizationFlow {
-  constructor(private readonly deps: AuthorizationFlowDeps) {}
+  private readonly paths: { login: string; consent: string };
+
+  constructor(private readonly deps: AuthorizationFlowDeps) {
+    this.paths = pagePaths(deps.issuer);
+  }
 
   /** GET or POST /authorize. */
   async authorize(parameters: RawParameters, context: BrowserContext): Promise<FlowResult> {
@@ -203,10 +214,10 @@ export class AuthorizationFlow {
     switch (step.step) {
       case 'login':
         await this.deps.interactions.save({ ...interaction, login: undefined });
-        return { status: options.status, location: `${LOGIN_PATH}?interaction=${interaction.id}` };
+        return { status: options.status, location: `${this.paths.login}?interaction=${interaction.id}` };
       case 'consent':
         await this.deps.interactions.save({ ...interaction, login: step.user });
-        return { status: options.status, location: `${CONSENT_PATH}?interaction=${interaction.id}` };
+        return { status: options.status, location: `${this.paths.consent}?interaction=${interaction.id}` };
       case 'error':
         await this.deps.interactions.finish(interaction.id);
         return this.redirectTo(this.targetOf(interaction, client), step.error, step.description, options.status);
@@ -259,7 +270,7 @@ export class AuthorizationFlow {
 
   private async loginPage(interaction: Interaction, client: RegisteredClient, status: number, extra: { username?: string; error?: string } = {}): Promise<FlowResult> {
     const formToken = await this.deps.interactions.issueFormToken(interaction.id);
-    const html = this.deps.pages.login({ clientName: client.clientName, action: LOGIN_PATH, interaction: interaction.id, formToken, ...extra });
+    const html = this.deps.pages.login({ clientName: client.clientName, action: this.paths.login, interaction: interaction.id, formToken, ...extra });
     return { status, html, redirectTarget: redirectTargetOf(interaction.request.redirectUri) };
   }
 
@@ -267,7 +278,7 @@ export class AuthorizationFlow {
     const formToken = await this.deps.interactions.issueFormToken(interaction.id);
     const html = this.deps.pages.consent({
       clientName: client.clientName,
-      action: CONSENT_PATH,
+      action: this.paths.consent,
       interaction: interaction.id,
       formToken,
       username: interaction.login!.username,

@@ -28,6 +28,7 @@ import {
   TtlStoreUnavailableError,
 } from '@authz/ports';
 import { hiddenFields, type HttpResponse, injectTransport, locationOf, PageBrowser } from '@authz/testing';
+import { pagePaths } from './authorization-flow';
 import { AuthorizeModule } from './authorize.module';
 
 const ISSUER = 'https://issuer.test';
@@ -350,5 +351,16 @@ describe('the authorization code flow (login page, consent page, code)', () => {
     expect(response.status).toBe(400);
     expect(response.headers.location).toBeUndefined();
     expect(response.body).toContain('<p role="alert">The redirect URI of the request is not registered for this application.</p>');
+  });
+});
+
+describe('pagePaths', () => {
+  it('puts the pages under the issuer path', () => {
+    expect(pagePaths('https://issuer.test')).toEqual({ login: '/authorize/login', consent: '/authorize/consent', css: '/authorize/assets/authorize.css' });
+    expect(pagePaths('https://example.org/tenant-a/')).toEqual({
+      login: '/tenant-a/authorize/login',
+      consent: '/tenant-a/authorize/consent',
+      css: '/tenant-a/authorize/assets/authorize.css',
+    });
   });
 });

@@ -17,7 +17,7 @@ import {
   type TtlStore,
 } from '@authz/ports';
 import { LOGGER, SETTINGS, type Settings } from '@authz/platform';
-import { AuthorizationFlow } from './authorization-flow';
+import { AuthorizationFlow, pagePaths } from './authorization-flow';
 import { AuthorizeController } from './authorize.controller';
 import { ConsentStore } from './consent-store';
 import { InteractionStore } from './interaction-store';
@@ -36,7 +36,7 @@ export class AuthorizeModule {
       module: AuthorizeModule,
       controllers: [AuthorizeController],
       providers: [
-        { provide: Pages, inject: [SETTINGS], useFactory: (settings: Settings) => new Pages(settings.UI_DIR ?? BUILT_IN_UI_DIR) },
+        { provide: Pages, inject: [SETTINGS], useFactory: (settings: Settings) => new Pages(settings.UI_DIR ?? BUILT_IN_UI_DIR, pagePaths(settings.ISSUER).css) },
         {
           provide: AuthorizationFlow,
           inject: [SETTINGS, LOGGER, CLOCK, Pages, CLIENT_REGISTRY, AUTHORIZATION_CODE_STORE, CREDENTIAL_VERIFIER, EVENT_PUBLISHER, SQL_DATABASE, TTL_STORE],
