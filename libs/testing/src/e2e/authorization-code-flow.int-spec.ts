@@ -19,7 +19,7 @@ import { createKafka, KafkaEventSubscriber, PgDatabase, PrefixedEventSubscriber 
 import { silentLogger } from '@authz/ports';
 import { consentsProjection, rebuildProjection } from '@authz/projections';
 import { AUTHORIZE_BAD_INPUT_CASES, runBadInputCase } from '../authorize-bad-input.cases';
-import { fetchTransport } from '../page-browser';
+import { fetchTransport, hiddenFields, locationOf, PageBrowser } from '../page-browser';
 import { WORKSPACE_ROOT } from '../provision';
 import { type RunningService, startServiceProcess, stopServiceProcess } from './service-process';
 
@@ -183,6 +183,8 @@ beforeAll(async () => {
     startServiceProcess('introspection', env),
     startServiceProcess('revocation', env),
     startServiceProcess('authorize', withIdentity),
+    // A second replica: no sticky sessions, so either serves any step.
+    startServiceProcess('authorize', withIdentity).then((replica) => ({ ...replica, name: 'authorize-2' })),
   ]);
   for (const service of rest) services[service.name] = service;
   services['demo-api'] = await startServiceProcess('demo-api', { ...env, INTROSPECTION_URL: `${services.introspection!.url}/verify` });
@@ -273,6 +275,29 @@ describe('the authorization code flow in a browser, over the distributed service
     const outcome = await outcomeOf(page);
     expect(visited).toEqual(['/login', '/authorize', '/callback']);
     expect(outcome).toMatchObject({ token: { status: 200, body: { scope: 'api:read' } }, api: { status: 200, body: { sub: 'alice', scope: 'api:read' } } });
+  });
+});
+
+describe('two authorize replicas, no sticky sessions', () => {
+  it('continues an interaction and honours a session on another replica', async () => {
+    const replicas = [fetchTransport(services.authorize!.url), fetchTransport(services['authorize-2']!.url)];
+    let next = 0;
+    // Each request goes to the other replica, as a round-robin balancer would send it.
+    const browser = new PageBrowser((request) => replicas[next++ % 2]!(request));
+    const challenge = createHash('sha256').update('v'.repeat(43)).digest('base64url');
+    const url = (extra: Record<string, string> = {}) =>
+      `/authorize?${new URLSearchParams({ response_type: 'code', client_id: 'demo-portal', scope: 'profile', code_challenge: challenge, code_challenge_method: 'S256', ...extra })}`;
+    const start = await browser.get(url());
+    const page = await browser.get(locationOf(start));
+    expect(page.status).toBe(200);
+    const login = await browser.post('/authorize/login', { ...hiddenFields(page.body), username: 'carol', password: 'carol-password' });
+    expect(login.status).toBe(303);
+    expect(new URL(locationOf(login)).searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const silent = await browser.get(url({ prompt: 'none' }));
+      expect(silent.status).toBe(302);
+      expect([...new URL(locationOf(silent)).searchParams.keys()]).toEqual(['code', 'iss']);
+    }
   });
 });
 
