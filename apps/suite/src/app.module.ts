@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { InfrastructureModule } from '@authz/adapters';
+import { AuthorizeModule } from '@authz/authorize';
 import { IdentityModule } from '@authz/identity';
 import { IntrospectionModule } from '@authz/introspection';
 import { type Logger } from '@authz/ports';
@@ -25,6 +26,7 @@ export class SuiteAppModule {
         ProjectionsModule,
         // CREDENTIAL_VERIFIER in process (no internal HTTP endpoint on the suite's public port).
         IdentityModule.inProcess(),
+        AuthorizeModule.register(),
       ],
     };
   }

@@ -337,6 +337,8 @@ describe('the event registry', () => {
         'publicJwk.use',
         'createdAt',
       ],
+      'oauth.authorization_code.issued.v1': ['grantId', 'clientId', 'sub', 'scope', 'redirectUri', 'codeHash', 'pkceMethod', 'authTime', 'issuedAt', 'expiresAt'],
+      'oauth.consent.granted.v1': ['sub', 'clientId', 'scopes', 'grantedAt'],
       'oauth.refresh_token.issued.v1': [
         'familyId',
         'grantId',
@@ -384,10 +386,12 @@ describe('the event registry', () => {
   });
 
   it('puts every event on a topic of Topics', () => {
-    expect(ALL_TOPICS).toEqual(['oauth.tokens', 'oauth.keys', 'oauth.dead-letter', 'oauth.identity', 'oauth.clients']);
+    expect(ALL_TOPICS).toEqual(['oauth.tokens', 'oauth.keys', 'oauth.dead-letter', 'oauth.identity', 'oauth.clients', 'oauth.consents']);
     expect(Object.fromEntries(EVENT_TYPES.map((type) => [type, topicOf(type)]))).toStrictEqual({
       'oauth.access_token.issued.v1': Topics.tokens,
       'oauth.signing_key.published.v1': Topics.keys,
+      'oauth.authorization_code.issued.v1': Topics.tokens,
+      'oauth.consent.granted.v1': Topics.consents,
       'oauth.refresh_token.issued.v1': Topics.tokens,
       'oauth.refresh_token.rotated.v1': Topics.tokens,
       'oauth.refresh_token.reuse_detected.v1': Topics.tokens,

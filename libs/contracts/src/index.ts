@@ -4,6 +4,8 @@ export * from './events/common';
 export * from './events/registry';
 export * from './events/access-token-issued.event';
 export * from './events/signing-key-published.event';
+export * from './events/authorization-code-issued.event';
+export * from './events/consent-granted.event';
 export * from './events/refresh-token-issued.event';
 export * from './events/refresh-token-rotated.event';
 export * from './events/refresh-token-reuse-detected.event';

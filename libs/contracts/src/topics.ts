@@ -17,6 +17,8 @@ export const Topics = {
    * and every replica rebuilds its client map by reading it from the start.
    */
   clients: 'oauth.clients',
+  /** Consent given on the consent page (authorize). Key: the user (`sub`). */
+  consents: 'oauth.consents',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];

@@ -8,8 +8,6 @@ export type MetadataOptions = {
   registrationEndpoint?: boolean;
   /** The token endpoint accepts private_key_jwt (RFC 7523): it has a jti replay store. */
   privateKeyJwt?: boolean;
-  /** GET /authorize (RFC 6749 §3.1) is served. */
-  authorizationEndpoint?: boolean;
 };
 
 /**
@@ -27,19 +25,25 @@ export function authorizationServerMetadata(issuer: string, options: MetadataOpt
   const codeFlowServed = GRANT_HANDLERS.authorization_code !== undefined;
   return {
     issuer,
-    ...(options.authorizationEndpoint ? { authorization_endpoint: `${base}/authorize` } : {}),
+    ...(codeFlowServed ? { authorization_endpoint: `${base}/authorize` } : {}),
     token_endpoint: `${base}/token`,
     jwks_uri: `${base}/jwks`,
     ...(options.registrationEndpoint ? { registration_endpoint: `${base}/register` } : {}),
     introspection_endpoint: `${base}/introspect`,
     // REQUIRED by RFC 8414; empty until the authorization endpoint serves a response type.
-    response_types_supported: options.authorizationEndpoint && codeFlowServed ? ['code'] : ([] as string[]),
+    response_types_supported: codeFlowServed ? ['code'] : ([] as string[]),
     grant_types_supported: supportedGrantTypes(),
     token_endpoint_auth_methods_supported: tokenEndpointMethods,
     // RFC 8414 §2: REQUIRED when private_key_jwt is supported; "none" MUST NOT be listed.
     ...(options.privateKeyJwt ? { token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS] } : {}),
     introspection_endpoint_auth_methods_supported: [...secretMethods],
-    // RFC 7636 via RFC 8414 §2: once the code grant is served (plain only for clients registered for it).
-    ...(codeFlowServed ? { code_challenge_methods_supported: [...CODE_CHALLENGE_METHODS] } : {}),
+    ...(codeFlowServed
+      ? {
+          // RFC 7636 via RFC 8414 §2: plain is refused unless a client is registered for it (RFC 9700 §2.1.1).
+          code_challenge_methods_supported: [...CODE_CHALLENGE_METHODS],
+          // RFC 9207 §3: every authorization response carries iss.
+          authorization_response_iss_parameter_supported: true,
+        }
+      : {}),
   };
 }

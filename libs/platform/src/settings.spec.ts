@@ -71,6 +71,9 @@ describe('loadSettings', () => {
       LOGIN_DELAY_MAX: 60,
       LOGIN_LOCKOUT_DURATION: 900,
       LOGIN_FAILURE_MIN_MS: 250,
+      SESSION_TTL: 28_800,
+      AUTHORIZATION_CODE_TTL: 60,
+      INTERACTION_TTL: 600,
       SERVICE: 'token',
     });
   });
@@ -245,4 +248,29 @@ describe('unsafeDefaults', () => {
       expect(unsafeDefaults(loadSettings('token', env), env)).toEqual([]);
     },
   );
+});
+
+describe('authorize settings', () => {
+  const key = 'A'.repeat(43);
+
+  it('accepts one or more 32-byte session keys and bounds the lifetimes', () => {
+    expect(loadSettings('authorize', { SESSION_KEYS: `${key},${'B'.repeat(43)}` }).SESSION_KEYS).toBe(`${key},${'B'.repeat(43)}`);
+    expect(() => loadSettings('authorize', { SESSION_KEYS: 'short' })).toThrow('SESSION_KEYS: expected comma-separated base64url of 32 bytes');
+    expect(() => loadSettings('authorize', { SESSION_KEYS: `${key},` })).toThrow(SettingsError);
+    expect(() => loadSettings('authorize', { AUTHORIZATION_CODE_TTL: '61' })).toThrow(SettingsError);
+    expect(loadSettings('authorize', { AUTHORIZATION_CODE_TTL: '30', INTERACTION_TTL: '120', SESSION_TTL: '3600', UI_DIR: '/themes/acme' })).toMatchObject({
+      AUTHORIZATION_CODE_TTL: 30,
+      INTERACTION_TTL: 120,
+      SESSION_TTL: 3600,
+      UI_DIR: '/themes/acme',
+    });
+  });
+
+  it('warns when the authorize service (or a distributed suite) runs on the development session key', () => {
+    const warning = 'SESSION_KEYS is not set: login sessions are encrypted with a development key. Set it in production.';
+    expect(unsafeDefaults(loadSettings('authorize', {}), {})).toContain(warning);
+    expect(unsafeDefaults(loadSettings('authorize', { SESSION_KEYS: key }), { SESSION_KEYS: key })).not.toContain(warning);
+    expect(unsafeDefaults(loadSettings('suite', { MODE: 'embedded' }), { MODE: 'embedded' })).not.toContain(warning);
+    expect(unsafeDefaults(loadSettings('token', {}), {})).not.toContain(warning);
+  });
 });

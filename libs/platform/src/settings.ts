@@ -84,6 +84,24 @@ export const settingsSchema = z.object({
   /** LDIF file of users for the embedded mode. */
   USERS_LDIF: z.string().default('deploy/seed/users.ldif'),
 
+  // --- authorize ---
+  /**
+   * Keys of the login session cookie (JWE, dir + A256GCM): comma-separated base64url of 32 bytes each.
+   * The first encrypts; every one decrypts (rotation: put the new key first, drop the old one after
+   * SESSION_TTL). Unset: a random key per process in the embedded mode, a development key otherwise.
+   */
+  SESSION_KEYS: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}(,[A-Za-z0-9_-]{43})*$/, 'expected comma-separated base64url of 32 bytes')
+    .optional(),
+  /** How long a login lasts, in seconds (the session cookie's lifetime). */
+  SESSION_TTL: int(60, 30 * 86_400).default(28_800),
+  /** Lifetime of authorization codes in seconds (RFC 6749 §4.1.2; at most 60 here). */
+  AUTHORIZATION_CODE_TTL: int(1, 60).default(60),
+  /** How long a user has to get through the login and consent pages, in seconds. */
+  INTERACTION_TTL: int(60, 3600).default(600),
+  /** A folder with `templates/` (login.html, consent.html, error.html, layout.html) and `css/` replacing the built-in pages. */
+  UI_DIR: z.string().optional(),
   // --- grants ---
   /** Absolute lifetime of a refresh token family in seconds, from its first token (a client may override it). Default 30 days. */
   REFRESH_TOKEN_TTL: int(60, 31_536_000).default(2_592_000),
@@ -186,6 +204,9 @@ export function unsafeDefaults(settings: Settings, env: NodeJS.ProcessEnv = proc
     warnings.push('ISSUER is not https: RFC 8414 §2 requires an https issuer.');
   }
   if (settings.MODE === 'distributed' && !env.LDAP_BIND_PASSWORD) warnings.push('LDAP_BIND_PASSWORD is the development default.');
+  if (settings.MODE === 'distributed' && !settings.SESSION_KEYS && (settings.SERVICE === 'authorize' || settings.SERVICE === 'suite')) {
+    warnings.push('SESSION_KEYS is not set: login sessions are encrypted with a development key. Set it in production.');
+  }
   if (settings.MODE === 'distributed' && settings.SERVICE === 'identity' && !settings.IDENTITY_INTERNAL_TOKEN) {
     warnings.push('IDENTITY_INTERNAL_TOKEN is not set: /internal/v1/authenticate answers any caller that can reach it. Set it here and in the authorize and token services.');
   }

@@ -1,5 +1,6 @@
 export * from './projection';
 export * from './access-tokens.projection';
+export * from './consents.projection';
 export * from './refresh-families.projection';
 export * from './registry';
 export * from './projector';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { grantType, storedSecretHash } from '@authz/contracts';
-import { CLIENT_AUTH_METHODS, type RegisteredClient } from '@authz/oauth';
+import { CLIENT_AUTH_METHODS, isAcceptableRedirectUri, RESPONSE_TYPES, type RegisteredClient } from '@authz/oauth';
 
 /** One client in the seed file; names follow RFC 7591 client metadata. */
 const seedClient = z
@@ -21,6 +21,14 @@ const seedClient = z
     audience: z.array(z.string().min(1)).default([]),
     redirect_uris: z.array(z.string().url()).default([]),
     access_token_ttl: z.number().int().min(30).max(86_400).optional(),
+    /** RFC 7591 §2; default ["code"] with the authorization_code grant. "token" (implicit) is legacy. */
+    response_types: z.array(z.enum(RESPONSE_TYPES)).optional(),
+    /** PKCE on the code flow; default true (public clients always). */
+    require_pkce: z.boolean().optional(),
+    /** Accept code_challenge_method=plain; default false. */
+    allow_plain_pkce: z.boolean().optional(),
+    /** First-party client: no consent page; default false. */
+    skip_consent: z.boolean().optional(),
   })
   .strict()
   .superRefine((client, ctx) => {
@@ -31,6 +39,10 @@ const seedClient = z
     const allowed = split(client.scope);
     if (split(client.default_scope).some((scope) => !allowed.includes(scope))) {
       ctx.addIssue({ code: 'custom', message: 'default_scope must be a subset of scope' });
+    }
+    // RFC 6749 §3.1.2, RFC 9700 §2.1: absolute, no fragment, https or loopback http, never javascript: or data:.
+    for (const uri of client.redirect_uris) {
+      if (!isAcceptableRedirectUri(uri)) ctx.addIssue({ code: 'custom', message: `redirect_uri not acceptable: ${uri}` });
     }
   });
 
@@ -66,6 +78,10 @@ export class FileClientRegistry {
         audience: client.audience,
         redirectUris: client.redirect_uris,
         ...(client.access_token_ttl ? { accessTokenTtl: client.access_token_ttl } : {}),
+        ...(client.response_types ? { responseTypes: client.response_types } : {}),
+        ...(client.require_pkce !== undefined ? { requirePkce: client.require_pkce } : {}),
+        ...(client.allow_plain_pkce !== undefined ? { allowPlainPkce: client.allow_plain_pkce } : {}),
+        ...(client.skip_consent !== undefined ? { skipConsent: client.skip_consent } : {}),
       });
     }
     return clients;

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { accessTokenIssuedV1 } from './access-token-issued.event';
 import { signingKeyPublishedV1 } from './signing-key-published.event';
+import { authorizationCodeIssuedV1 } from './authorization-code-issued.event';
+import { consentGrantedV1 } from './consent-granted.event';
 import { refreshTokenIssuedV1 } from './refresh-token-issued.event';
 import { refreshTokenRotatedV1 } from './refresh-token-rotated.event';
 import { refreshTokenReuseDetectedV1 } from './refresh-token-reuse-detected.event';
@@ -21,6 +23,8 @@ import { clientDeletedV1 } from './client-deleted.event';
 export const EVENT_DEFINITIONS = {
   [accessTokenIssuedV1.type]: accessTokenIssuedV1,
   [signingKeyPublishedV1.type]: signingKeyPublishedV1,
+  [authorizationCodeIssuedV1.type]: authorizationCodeIssuedV1,
+  [consentGrantedV1.type]: consentGrantedV1,
   [refreshTokenIssuedV1.type]: refreshTokenIssuedV1,
   [refreshTokenRotatedV1.type]: refreshTokenRotatedV1,
   [refreshTokenReuseDetectedV1.type]: refreshTokenReuseDetectedV1,

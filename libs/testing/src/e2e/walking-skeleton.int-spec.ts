@@ -84,7 +84,7 @@ describe('walking skeleton over Kafka, PostgreSQL, Redis and slapd', () => {
       introspection: { kafka: 'up' },
       revocation: { kafka: 'up', postgres: 'up' },
       identity: { kafka: 'up', redis: 'up', ldap: 'up' },
-      authorize: { kafka: 'up', redis: 'up' },
+      authorize: { kafka: 'up', postgres: 'up', redis: 'up' },
     };
     for (const [name, checks] of Object.entries(expected)) {
       const response = await fetch(`${services[name]!.url}/healthz/ready`);
@@ -96,15 +96,17 @@ describe('walking skeleton over Kafka, PostgreSQL, Redis and slapd', () => {
     const metadata = await (await fetch(`${services.token!.url}/.well-known/oauth-authorization-server`)).json();
     expect(metadata).toEqual({
       issuer: ISSUER,
+      authorization_endpoint: `${ISSUER}/authorize`,
       token_endpoint: `${ISSUER}/token`,
       jwks_uri: `${ISSUER}/jwks`,
       introspection_endpoint: `${ISSUER}/introspect`,
-      response_types_supported: [],
+      response_types_supported: ['code'],
       grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'password'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
       token_endpoint_auth_signing_alg_values_supported: ['ES256', 'RS256', 'PS256', 'EdDSA'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       code_challenge_methods_supported: ['S256', 'plain'],
+      authorization_response_iss_parameter_supported: true,
     });
     const jwks = await fetch(`${services.token!.url}/jwks`);
     expect(jwks.headers.get('content-type')).toBe('application/jwk-set+json; charset=utf-8');

@@ -1,0 +1,133 @@
+import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { InvalidRequest, parseFormBody, type RawParameters } from '@authz/oauth';
+import { SETTINGS, type Settings } from '@authz/platform';
+import { AuthorizationFlow, type BrowserContext, type FlowResult } from './authorization-flow';
+import { Pages } from './pages';
+
+const FORM = 'application/x-www-form-urlencoded';
+
+/**
+ * The authorization endpoint (RFC 6749 §3.1: GET and POST) and its pages. Thin: it turns HTTP into
+ * the flow's inputs (parameters, cookies, client IP) and the flow's results into HTTP (a page with
+ * its security headers, or a redirect, and cookies).
+ */
+@Controller('authorize')
+export class AuthorizeController {
+  private readonly cookies: { session: string; browser: string; secure: boolean };
+
+  constructor(
+    private readonly flow: AuthorizationFlow,
+    private readonly pages: Pages,
+    @Inject(SETTINGS) private readonly settings: Settings,
+  ) {
+    // Secure cookies (and the __Host- prefix) whenever the issuer is https; plain http only on loopback development.
+    const secure = settings.ISSUER.startsWith('https://');
+    this.cookies = { session: secure ? '__Host-authz_session' : 'authz_session', browser: secure ? '__Host-authz_browser' : 'authz_browser', secure };
+  }
+
+  @Get()
+  async authorizeGet(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
+    await this.send(reply, await this.flow.authorize([...new URLSearchParams(query)], this.context(request)));
+  }
+
+  @Post()
+  async authorizePost(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (mediaType !== FORM || typeof request.body !== 'string') {
+      return this.send(reply, this.flow.errorPage(400, 'The sign-in request is invalid', `The request body must be ${FORM}.`));
+    }
+    const parameters: RawParameters = [...new URLSearchParams(request.body)];
+    await this.send(reply, await this.flow.authorize(parameters, this.context(request)));
+  }
+
+  @Get('login')
+  async login(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.send(reply, await this.flow.showLogin(this.interactionOf(request), this.context(request)));
+  }
+
+  @Post('login')
+  async submitLogin(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const form = this.form(request);
+    if (!form) return this.send(reply, this.flow.errorPage(400, 'The form is invalid', 'The form could not be read. Return to the application and start again.'));
+    await this.send(reply, await this.flow.submitLogin(form, this.context(request)));
+  }
+
+  @Get('consent')
+  async consent(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.send(reply, await this.flow.showConsent(this.interactionOf(request), this.context(request)));
+  }
+
+  @Post('consent')
+  async submitConsent(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const form = this.form(request);
+    if (!form) return this.send(reply, this.flow.errorPage(400, 'The form is invalid', 'The form could not be read. Return to the application and start again.'));
+    await this.send(reply, await this.flow.submitConsent(form, this.context(request)));
+  }
+
+  @Get('assets/authorize.css')
+  css(@Res() reply: FastifyReply) {
+    void reply.status(200).header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(this.pages.css);
+  }
+
+  private context(request: FastifyRequest): BrowserContext {
+    const cookies = parseCookies(request.headers.cookie);
+    return {
+      sessionCookie: cookies.get(this.cookies.session),
+      browserCookie: cookies.get(this.cookies.browser),
+      clientIp: request.ip,
+      correlationId: request.id,
+    };
+  }
+
+  private interactionOf(request: FastifyRequest): string | undefined {
+    const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
+    const values = new URLSearchParams(query).getAll('interaction');
+    return values.length === 1 ? values[0] : undefined;
+  }
+
+  /** A login or consent form: form-encoded, each field once (a repeated field is a forged form). */
+  private form(request: FastifyRequest): ReadonlyMap<string, string> | undefined {
+    try {
+      return parseFormBody(request.headers['content-type'], request.body);
+    } catch (error) {
+      if (error instanceof InvalidRequest) return undefined;
+      throw error;
+    }
+  }
+
+  private async send(reply: FastifyReply, result: FlowResult): Promise<void> {
+    const cookies: string[] = [];
+    const attributes = `Path=/; HttpOnly; SameSite=Lax${this.cookies.secure ? '; Secure' : ''}`;
+    if (result.session) cookies.push(`${this.cookies.session}=${result.session}; Max-Age=${this.settings.SESSION_TTL}; ${attributes}`);
+    if (result.browser) cookies.push(`${this.cookies.browser}=${result.browser}; ${attributes}`);
+    if (cookies.length > 0) reply.header('set-cookie', cookies);
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache').header('referrer-policy', 'no-referrer');
+    if (result.retryAfter !== undefined) reply.header('retry-after', String(result.retryAfter));
+    if (result.location !== undefined) {
+      void reply.status(result.status).header('location', result.location).send();
+      return;
+    }
+    // The pages run no script; forms post only to us (and may be redirected to the client); never framed.
+    const formAction = ["'self'", ...(result.redirectTarget ? [result.redirectTarget] : [])].join(' ');
+    void reply
+      .status(result.status)
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('content-security-policy', `default-src 'none'; style-src 'self'; img-src 'self'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`)
+      .header('x-frame-options', 'DENY')
+      .send(result.html ?? '');
+  }
+}
+
+function parseCookies(header: string | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  for (const part of (header ?? '').split(';')) {
+    const index = part.indexOf('=');
+    if (index <= 0) continue;
+    const name = part.slice(0, index).trim();
+    // The first cookie of a name wins (a path-scoped duplicate cannot shadow it).
+    if (!cookies.has(name)) cookies.set(name, part.slice(index + 1).trim());
+  }
+  return cookies;
+}

@@ -1,0 +1,73 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import {
+  AUTHORIZATION_CODE_STORE,
+  type AuthorizationCodeStore,
+  CLIENT_REGISTRY,
+  type ClientRegistry,
+  CLOCK,
+  type Clock,
+  CREDENTIAL_VERIFIER,
+  type CredentialVerifier,
+  EVENT_PUBLISHER,
+  type EventPublisher,
+  type Logger,
+  SQL_DATABASE,
+  type SqlDatabase,
+  TTL_STORE,
+  type TtlStore,
+} from '@authz/ports';
+import { LOGGER, SETTINGS, type Settings } from '@authz/platform';
+import { AuthorizationFlow, pagePaths } from './authorization-flow';
+import { AuthorizeController } from './authorize.controller';
+import { ConsentStore } from './consent-store';
+import { InteractionStore } from './interaction-store';
+import { BUILT_IN_UI_DIR, Pages } from './pages';
+import { SessionCodec } from './session';
+
+/**
+ * The authorize service's feature: /authorize, the login and consent pages. Needs the client registry,
+ * the authorization code store, the credential verifier (identity), the event publisher, SQL (consents)
+ * and the TTL store (interactions, form tokens).
+ */
+@Module({})
+export class AuthorizeModule {
+  static register(): DynamicModule {
+    return {
+      module: AuthorizeModule,
+      controllers: [AuthorizeController],
+      providers: [
+        { provide: Pages, inject: [SETTINGS], useFactory: (settings: Settings) => new Pages(settings.UI_DIR ?? BUILT_IN_UI_DIR, pagePaths(settings.ISSUER).css) },
+        {
+          provide: AuthorizationFlow,
+          inject: [SETTINGS, LOGGER, CLOCK, Pages, CLIENT_REGISTRY, AUTHORIZATION_CODE_STORE, CREDENTIAL_VERIFIER, EVENT_PUBLISHER, SQL_DATABASE, TTL_STORE],
+          useFactory: (
+            settings: Settings,
+            logger: Logger,
+            clock: Clock,
+            pages: Pages,
+            clients: ClientRegistry,
+            codes: AuthorizationCodeStore,
+            verifier: CredentialVerifier,
+            publisher: EventPublisher,
+            db: SqlDatabase,
+            ttl: TtlStore,
+          ) =>
+            new AuthorizationFlow({
+              clients,
+              codes,
+              verifier,
+              publisher,
+              consents: new ConsentStore(db),
+              interactions: new InteractionStore(ttl, settings.INTERACTION_TTL * 1000),
+              sessions: SessionCodec.fromSettings(settings),
+              pages,
+              clock,
+              logger,
+              issuer: settings.ISSUER,
+              codeTtlSeconds: settings.AUTHORIZATION_CODE_TTL,
+            }),
+        },
+      ],
+    };
+  }
+}

@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** HTML-escapes text for an element's content or a double-quoted attribute value. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"'`=]/g, (character) => `&#${character.charCodeAt(0)};`);
+}
+
+const TEMPLATE_NAMES = ['layout', 'login', 'consent', 'error'] as const;
+type TemplateName = (typeof TEMPLATE_NAMES)[number];
+
+/**
+ * A value for a template: `{{name}}` inserts text, HTML-escaped; `{{{name}}}` inserts markup, and only
+ * accepts an `Html` value built by this module from escaped parts, so a template can never receive raw
+ * user input as markup.
+ */
+export class Html {
+  constructor(readonly markup: string) {}
+}
+
+export type TemplateValues = Record<string, string | Html>;
+
+/** The built-in pages: libs/authorize/ui (copied beside the compiled code by tools/copy-assets.cjs). */
+export const BUILT_IN_UI_DIR = resolve(__dirname, '..', 'ui');
+
+/** Human descriptions of well-known scopes, shown on the consent page; other scopes are shown by name. */
+const SCOPE_DESCRIPTIONS: Record<string, string> = {
+  openid: 'Know who you are',
+  profile: 'See your name and username',
+  email: 'See your email address',
+  offline_access: 'Keep access while you are away',
+  'api:read': 'Read your data in the API',
+  'api:write': 'Change your data in the API',
+};
+
+/**
+ * The login, consent and error pages: a tiny template renderer (no logic in templates, escaping by
+ * default), templates and CSS loaded once at startup from `UI_DIR` or the built-in folder. A missing
+ * template fails the start, not a login.
+ */
+export class Pages {
+  private readonly templates: Record<TemplateName, string>;
+  readonly css: string;
+
+  constructor(
+    uiDir: string = BUILT_IN_UI_DIR,
+    private readonly cssHref = '/authorize/assets/authorize.css',
+  ) {
+    const dir = resolve(uiDir);
+    this.templates = Object.fromEntries(TEMPLATE_NAMES.map((name) => [name, readFileSync(join(dir, 'templates', `${name}.html`), 'utf8')])) as Record<TemplateName, string>;
+    this.css = readFileSync(join(dir, 'css', 'authorize.css'), 'utf8');
+  }
+
+  login(values: { clientName: string; action: string; interaction: string; formToken: string; username?: string; error?: string }): string {
+    const invalid = values.error !== undefined;
+    const error = invalid ? new Html(`<div id="login-error" class="error" role="alert">${escapeHtml(values.error!)}</div>`) : new Html('');
+    // Focus: the username first; after an error the password (the username is kept), described by the error.
+    const usernameAttributes = new Html(invalid ? '' : 'autofocus');
+    const passwordAttributes = new Html(invalid ? 'autofocus aria-invalid="true" aria-describedby="login-error"' : '');
+    const content = this.fill('login', { ...values, username: values.username ?? '', error, usernameAttributes, passwordAttributes });
+    return this.page(`Sign in to ${values.clientName}`, content);
+  }
+
+  consent(values: { clientName: string; action: string; interaction: string; formToken: string; username: string; scopes: readonly string[] }): string {
+    const items = values.scopes.map((scope) => {
+      const description = SCOPE_DESCRIPTIONS[scope];
+      return description ? `<li>${escapeHtml(description)} <code>${escapeHtml(scope)}</code></li>` : `<li><code>${escapeHtml(scope)}</code></li>`;
+    });
+    const content = this.fill('consent', { ...values, scopes: new Html(items.join('\n')) });
+    return this.page(`Allow ${values.clientName}?`, content);
+  }
+
+  error(heading: string, message: string): string {
+    return this.page(heading, this.fill('error', { heading, message }));
+  }
+
+  private page(title: string, content: string): string {
+    return this.fill('layout', { title, cssHref: this.cssHref, content: new Html(content) });
+  }
+
+  private fill(name: TemplateName, values: TemplateValues): string {
+    return render(this.templates[name], values);
+  }
+}
+
+/** `{{name}}` → escaped text, `{{{name}}}` → Html markup; an unknown name renders as nothing. */
+export function render(template: string, values: TemplateValues): string {
+  return template.replace(/\{\{\{\s*([A-Za-z0-9_]+)\s*\}\}\}|\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g, (_match, raw: string | undefined, text: string | undefined) => {
+    const value = values[(raw ?? text)!];
+    if (value === undefined) return '';
+    if (raw !== undefined) return value instanceof Html ? value.markup : escapeHtml(value);
+    return escapeHtml(value instanceof Html ? value.markup : value);
+  });
+}
