@@ -45,12 +45,19 @@ describe('SessionCodec (the login session cookie: JWE dir + A256GCM)', () => {
     expect(await new SessionCodec([oldKey], 600, ISSUER).open(after, NOW)).toBeUndefined();
   });
 
-  it('takes its keys from SESSION_KEYS, else a random key (embedded) or the development key', async () => {
+  it('takes its keys from SESSION_KEYS, else a random key (embedded) or, for a loopback issuer only, the development key', async () => {
     const keys = [key(), key()];
     const configured = SessionCodec.fromSettings({ SESSION_KEYS: keys.join(','), SESSION_TTL: 60, MODE: 'distributed', ISSUER });
     expect(await new SessionCodec([keys[0]!], 60, ISSUER).open(await configured.seal(alice, NOW), NOW)).toEqual(alice);
-    const development = SessionCodec.fromSettings({ SESSION_TTL: 60, MODE: 'distributed', ISSUER });
-    expect(await new SessionCodec([DEVELOPMENT_SESSION_KEY], 60, ISSUER).open(await development.seal(alice, NOW), NOW)).toEqual(alice);
+    const LOCAL = 'http://localhost:8080';
+    const development = SessionCodec.fromSettings({ SESSION_TTL: 60, MODE: 'distributed', ISSUER: LOCAL });
+    expect(await new SessionCodec([DEVELOPMENT_SESSION_KEY], 60, LOCAL).open(await development.seal(alice, NOW), NOW)).toEqual(alice);
+    // Anywhere else the published development key would let anyone forge a session: refuse to start.
+    for (const issuer of [ISSUER, 'http://auth.internal:8080', 'https://127.0.0.1.nip.io']) {
+      expect(() => SessionCodec.fromSettings({ SESSION_TTL: 60, MODE: 'distributed', ISSUER: issuer })).toThrow(
+        `SESSION_KEYS must be set for the issuer ${issuer}: without it, login sessions would be sealed with a published development key`,
+      );
+    }
     const embedded = SessionCodec.fromSettings({ SESSION_TTL: 60, MODE: 'embedded', ISSUER });
     expect(await new SessionCodec([DEVELOPMENT_SESSION_KEY], 60, ISSUER).open(await embedded.seal(alice, NOW), NOW)).toBeUndefined();
     expect(() => new SessionCodec(['short'], 60, ISSUER)).toThrow('a session key is 32 bytes, base64url-encoded');

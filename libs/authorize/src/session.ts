@@ -28,8 +28,16 @@ export class SessionCodec {
     });
   }
 
-  /** SESSION_KEYS, or a random key per process (embedded mode: one process reads its own cookies), or the development key. */
+  /**
+   * SESSION_KEYS, or a random key per process (embedded mode: one process reads its own cookies), or the
+   * development key — only for a loopback issuer: with the development key, published in this
+   * repository, anyone could forge a session for any user, so a deployment without SESSION_KEYS
+   * refuses to start.
+   */
   static fromSettings(settings: { SESSION_KEYS?: string; SESSION_TTL: number; MODE: string; ISSUER: string }): SessionCodec {
+    if (settings.MODE !== 'embedded' && !settings.SESSION_KEYS && !isLoopbackIssuer(settings.ISSUER)) {
+      throw new Error(`SESSION_KEYS must be set for the issuer ${settings.ISSUER}: without it, login sessions would be sealed with a published development key`);
+    }
     const keys = settings.SESSION_KEYS?.split(',') ?? [settings.MODE === 'embedded' ? randomBytes(32).toString('base64url') : DEVELOPMENT_SESSION_KEY];
     return new SessionCodec(keys, settings.SESSION_TTL, settings.ISSUER);
   }
@@ -65,5 +73,14 @@ export class SessionCodec {
     } catch {
       return undefined;
     }
+  }
+}
+
+/** http(s)://localhost, 127.0.0.1 or [::1]: a developer's machine. */
+export function isLoopbackIssuer(issuer: string): boolean {
+  try {
+    return ['localhost', '127.0.0.1', '[::1]'].includes(new URL(issuer).hostname);
+  } catch {
+    return false;
   }
 }

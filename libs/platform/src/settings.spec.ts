@@ -267,7 +267,7 @@ describe('authorize settings', () => {
   });
 
   it('warns when the authorize service (or a distributed suite) runs on the development session key', () => {
-    const warning = 'SESSION_KEYS is not set: login sessions are encrypted with a development key. Set it in production.';
+    const warning = 'SESSION_KEYS is not set: login sessions are encrypted with a development key (allowed for a loopback ISSUER only; any other refuses to start). Set it in production.';
     expect(unsafeDefaults(loadSettings('authorize', {}), {})).toContain(warning);
     expect(unsafeDefaults(loadSettings('authorize', { SESSION_KEYS: key }), { SESSION_KEYS: key })).not.toContain(warning);
     expect(unsafeDefaults(loadSettings('suite', { MODE: 'embedded' }), { MODE: 'embedded' })).not.toContain(warning);

@@ -17,4 +17,10 @@ export type CodeRedemption =
 export interface AuthorizationCodeStore {
   save(codeHash: string, grant: AuthorizationCodeGrant): Promise<void>;
   redeem(codeHash: string): Promise<CodeRedemption>;
+  /**
+   * Makes a redeemed code redeemable again, until its original expiry: the redemption failed for want
+   * of a dependency (503 temporarily_unavailable promises that a retry may succeed, RFC 6749 §5.2), so
+   * the retry must not be taken for a replay. Does nothing once the code has expired.
+   */
+  restore(codeHash: string, grant: AuthorizationCodeGrant): Promise<void>;
 }

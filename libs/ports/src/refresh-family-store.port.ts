@@ -43,7 +43,7 @@ export interface RefreshFamilyStore {
   exchange<T>(tokenHash: string, work: (found: LockedRefreshFamily | null, writer: RefreshFamilyWriter) => Promise<T>): Promise<T>;
   /**
    * Records the grant as revoked and revokes its families, then `confirm`s with the grant's subject
-   * when a family knew it.
+   * when a family knew it. A grant revoked already is left as it is and not confirmed again.
    */
   revokeGrant(revocation: GrantRevocation, confirm: (found: { subject?: string }) => Promise<void>): Promise<void>;
 }

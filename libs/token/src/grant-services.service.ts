@@ -64,6 +64,7 @@ export class GrantServicesService {
     const publish = (events: DomainEvent[]) => this.publish(events, correlationId);
     return {
       redeemAuthorizationCode: (codeHash) => this.redeemAuthorizationCode(codeHash),
+      restoreAuthorizationCode: (codeHash, grant) => this.codes.restore(codeHash, grant),
       recordCodeRedeemed: (codeHash, grant) => this.recordCodeRedeemed(codeHash, grant, publish),
       revokeGrant: (revocation) =>
         this.families.revokeGrant({ ...revocation, revokedAt: this.nowSeconds() * 1000 }, (found) =>

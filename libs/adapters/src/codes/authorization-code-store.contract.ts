@@ -100,6 +100,24 @@ export function describeAuthorizationCodeStoreContract(name: string, open: () =>
       expect(outcomes.filter((outcome) => outcome.outcome === 'replayed')).toHaveLength(39);
     });
 
+    it('restores a redeemed code (the redemption failed on an outage): the retry redeems it, once', async () => {
+      const saved = grant();
+      await store.save(hashOf('code-retry'), saved);
+      await store.redeem(hashOf('code-retry'));
+      await store.restore(hashOf('code-retry'), saved);
+      expect(await store.redeem(hashOf('code-retry'))).toEqual({ outcome: 'redeemed', grant: saved });
+      expect(await store.redeem(hashOf('code-retry'))).toEqual({ outcome: 'replayed', grantId: saved.grantId, clientId: saved.clientId });
+    });
+
+    it('does not restore a code past its expiry', async () => {
+      const saved = grant({ expiresAt: subject.nowSeconds() + 1 });
+      await store.save(hashOf('code-restore-late'), saved);
+      await store.redeem(hashOf('code-restore-late'));
+      await subject.elapse(1_500);
+      await store.restore(hashOf('code-restore-late'), saved);
+      expect((await store.redeem(hashOf('code-restore-late'))).outcome).not.toBe('redeemed');
+    });
+
     it('keeps codes apart', async () => {
       const first = grant();
       const second = grant();

@@ -61,6 +61,12 @@ export class TtlAuthorizationCodeStore implements AuthorizationCodeStore {
     await this.options.store.set(codeKey(codeHash), JSON.stringify(record), lifetime * 1000);
   }
 
+  async restore(codeHash: string, grant: AuthorizationCodeGrant): Promise<void> {
+    const remainingMs = grant.expiresAt * 1000 - this.options.clock.now().getTime();
+    if (remainingMs < 1) return;
+    await this.options.store.set(codeKey(codeHash), JSON.stringify(storedGrant.parse(grant)), Math.ceil(remainingMs));
+  }
+
   async redeem(codeHash: string): Promise<CodeRedemption> {
     const previous = await this.options.store.replace(codeKey(codeHash), REDEEMED, this.replayWindowMs);
     if (previous === null) {

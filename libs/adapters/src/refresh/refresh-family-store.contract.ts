@@ -96,10 +96,39 @@ export function describeRefreshFamilyStoreContract(name: string, open: () => Pro
       const none: Array<{ subject?: string }> = [];
       await store.revokeGrant({ grantId: 'grant-9', clientId: 'web-app', reason: 'code_replay', revokedAt: T0 }, async (found) => void none.push(found));
       expect(none).toEqual([{}]);
+      // Revoked already (a second replay of its code): nothing changes, nothing is announced again.
+      const again: Array<{ subject?: string }> = [];
+      await store.revokeGrant({ grantId: 'grant-1', clientId: 'web-app', reason: 'code_replay', revokedAt: T0 + 20_000 }, async (found) => void again.push(found));
+      expect(again).toEqual([]);
+      expect((await store.exchange(sha256Hash('rt0'), async (locked) => locked))?.family).toStrictEqual(family({ revokedAt: T0 + 10_000 }));
       expect((await subject.db.query('SELECT grant_id, client_id, reason FROM revoked_grants ORDER BY grant_id')).rows).toEqual([
         { grant_id: 'grant-1', client_id: 'web-app', reason: 'code_replay' },
         { grant_id: 'grant-9', client_id: 'web-app', reason: 'code_replay' },
       ]);
+    });
+
+    it('revokes a grant while an exchange of its family holds the lock and revokes it too (reuse), without deadlock', async () => {
+      await store.create(family(), async () => undefined);
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let signalLocked!: () => void;
+      const locked = new Promise<void>((resolve) => (signalLocked = resolve));
+      const confirmed: string[] = [];
+      const exchange = store.exchange(sha256Hash('rt0'), async (_found, writer) => {
+        signalLocked();
+        await held;
+        await writer.revokeGrant({ grantId: 'grant-1', clientId: 'web-app', reason: 'refresh_token_reuse', revokedAt: T0 + 1_000 });
+        return 'reuse revoked';
+      });
+      await locked;
+      const replay = store.revokeGrant({ grantId: 'grant-1', clientId: 'web-app', reason: 'code_replay', revokedAt: T0 + 2_000 }, async () => void confirmed.push('code_replay'));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      release();
+
+      expect(await Promise.all([exchange, replay])).toEqual(['reuse revoked', undefined]);
+      // The exchange revoked the grant first: the replay found it revoked and announced nothing.
+      expect(confirmed).toEqual([]);
+      expect((await subject.db.query('SELECT grant_id, reason FROM revoked_grants')).rows).toEqual([{ grant_id: 'grant-1', reason: 'refresh_token_reuse' }]);
     });
 
     it('serializes concurrent exchanges of one family (no lost rotation)', async () => {

@@ -89,8 +89,9 @@ export class SqlRefreshFamilyStore implements RefreshFamilyStore {
 
   async revokeGrant(revocation: GrantRevocation, confirm: (found: { subject?: string }) => Promise<void>): Promise<void> {
     await this.db.transaction(async (tx) => {
-      const subject = await revokeGrant(tx, revocation);
-      await confirm(subject === undefined ? {} : { subject });
+      const { subject, newlyRevoked } = await revokeGrant(tx, revocation);
+      // A grant revoked already (a second replay of its code) is not announced again.
+      if (newlyRevoked) await confirm(subject === undefined ? {} : { subject });
     });
   }
 }
@@ -116,21 +117,26 @@ function sqlWriter(tx: SqlExecutor): RefreshFamilyWriter {
   };
 }
 
-/** Marks the grant revoked (first revocation wins) and revokes its live families; returns a family's subject. */
-async function revokeGrant(tx: SqlExecutor, revocation: GrantRevocation, lock = true): Promise<string | undefined> {
+/**
+ * Revokes the grant's live families and marks the grant revoked (first revocation wins); returns a
+ * family's subject and whether this call revoked the grant. The families are updated BEFORE the
+ * revoked_grants row is written: an exchange holds its family's row lock and then writes revoked_grants
+ * (reuse detection), so the opposite order here would deadlock with it (40P01).
+ */
+async function revokeGrant(tx: SqlExecutor, revocation: GrantRevocation, lock = true): Promise<{ subject: string | undefined; newlyRevoked: boolean }> {
   if (lock) await lockGrant(tx, revocation.grantId);
-  await tx.query(
-    `INSERT INTO revoked_grants (grant_id, client_id, reason, revoked_at) VALUES ($1, $2, $3, to_timestamp($4::double precision / 1000))
-     ON CONFLICT (grant_id) DO NOTHING`,
-    [revocation.grantId, revocation.clientId, revocation.reason, revocation.revokedAt],
-  );
   const { rows } = await tx.query<{ subject: string }>(
     `UPDATE refresh_families SET revoked_at = COALESCE(revoked_at, to_timestamp($2::double precision / 1000)),
        grace_parent_hash = NULL, grace_until = NULL, grace_child_sealed = NULL
      WHERE grant_id = $1 RETURNING subject`,
     [revocation.grantId, revocation.revokedAt],
   );
-  return rows[0]?.subject;
+  const inserted = await tx.query(
+    `INSERT INTO revoked_grants (grant_id, client_id, reason, revoked_at) VALUES ($1, $2, $3, to_timestamp($4::double precision / 1000))
+     ON CONFLICT (grant_id) DO NOTHING RETURNING grant_id`,
+    [revocation.grantId, revocation.clientId, revocation.reason, revocation.revokedAt],
+  );
+  return { subject: rows[0]?.subject, newlyRevoked: inserted.rows.length > 0 };
 }
 
 async function insertToken(tx: SqlExecutor, tokenHash: string, familyId: string, generation: number, issuedAt: number): Promise<void> {

@@ -125,6 +125,26 @@ describe('authorization_code grant (RFC 6749 §4.1.3, RFC 7636, RFC 9700 §2.1.1
     expect(services.calls.slice(-1)).toEqual([{ method: 'revokeGrant', argument: { grantId: 'grant-1', clientId: 'web-app', reason: 'code_replay' } }]);
   });
 
+  it('puts the code back when an outage follows its spend (503 promises a retry), and the retry succeeds', async () => {
+    const { request, services } = setup();
+    const outage = new Error('the event log did not acknowledge');
+    services.recordCodeRedeemedError = outage;
+    await expect(request(REQUEST, WEB)).rejects.toBe(outage);
+    expect(services.calls.filter((call) => call.method === 'restoreAuthorizationCode')).toEqual([
+      { method: 'restoreAuthorizationCode', argument: { codeHash: sha256Hash(CODE), grantId: 'grant-1' } },
+    ]);
+
+    services.recordCodeRedeemedError = undefined;
+    expect(await request(REQUEST, WEB)).toEqual(expect.objectContaining({ access_token: ACCESS_TOKEN, refresh_token: REFRESH_TOKEN }));
+    expect(services.calls.filter((call) => call.method === 'revokeGrant')).toEqual([]);
+  });
+
+  it('does not put the code back after a refusal (a wrong verifier spends it for good)', async () => {
+    const { request, services } = setup();
+    await refusal(request({ ...REQUEST, code_verifier: 'x'.repeat(43) }, WEB));
+    expect(services.calls.filter((call) => call.method === 'restoreAuthorizationCode')).toEqual([]);
+  });
+
   it.each([
     ['an unknown or expired code', { code: 'unknown-code' }, 'the authorization code is invalid, expired or already used'],
     ['a redirect_uri other than the authorization request’s', { redirect_uri: 'https://web.example.org/other' }, 'redirect_uri does not match the authorization request'],

@@ -1,4 +1,4 @@
-import { InvalidGrant } from '../errors';
+import { InvalidGrant, OAuthError, TemporarilyUnavailable } from '../errors';
 import { parameterValues, requireParameter } from '../form';
 import { sha256Hash } from '../hash';
 import { checkCodeVerifierSyntax, verifyPkce } from '../pkce';
@@ -34,50 +34,59 @@ export const authorizationCodeGrant: GrantHandler = {
     }
     if (redemption.outcome === 'unknown') throw new InvalidGrant('the authorization code is invalid, expired or already used');
     const grant = redemption.grant;
+    try {
+      // RFC 6749 §4.1.3: "ensure that the authorization code was issued to the authenticated confidential
+      // client, or if the client is public, ensure that the code was issued to client_id in the request".
+      if (grant.clientId !== client.clientId) throw new InvalidGrant('the authorization code was issued to another client');
+      // RFC 6749 §4.1.3: REQUIRED, and identical, if it was included in the authorization request.
+      if (grant.redirectUri !== undefined ? redirectUri !== grant.redirectUri : redirectUri !== undefined && !client.redirectUris.includes(redirectUri)) {
+        throw new InvalidGrant('redirect_uri does not match the authorization request');
+      }
+      verifyPkce(grant, verifier, client);
+      const audience = resolveAudience(resources, client.audience, grant.resources);
 
-    // RFC 6749 §4.1.3: "ensure that the authorization code was issued to the authenticated confidential
-    // client, or if the client is public, ensure that the code was issued to client_id in the request".
-    if (grant.clientId !== client.clientId) throw new InvalidGrant('the authorization code was issued to another client');
-    // RFC 6749 §4.1.3: REQUIRED, and identical, if it was included in the authorization request.
-    if (grant.redirectUri !== undefined ? redirectUri !== grant.redirectUri : redirectUri !== undefined && !client.redirectUris.includes(redirectUri)) {
-      throw new InvalidGrant('redirect_uri does not match the authorization request');
+      const accessToken = await issuer.issueAccessToken({
+        client,
+        grantType: 'authorization_code',
+        grantId: grant.grantId,
+        subject: grant.subject,
+        scopes: grant.scopes,
+        audience,
+        authTime: grant.authTime,
+      });
+      // RFC 9700 §4.14.2: a public client's refresh tokens are sender-constrained or rotated; ours always rotate.
+      const refreshToken = client.grantTypes.includes('refresh_token')
+        ? await services.issueRefreshToken({
+            client,
+            grantId: grant.grantId,
+            grantType: 'authorization_code',
+            subject: grant.subject,
+            scopes: grant.scopes,
+            // RFC 8707 §2.2: a refresh may ask for any resource of the original grant, not only this token's.
+            audience: familyAudience(grant.resources, client.audience, client.clientId),
+            authTime: grant.authTime,
+          })
+        : undefined;
+      await services.recordCodeRedeemed(codeHash, grant);
+      // The token request names no scope (RFC 6749 §4.1.3) and the code does not record what the
+      // authorization request asked for, only what was granted: the scope is always returned.
+      const scope = responseScope(undefined, grant.scopes);
+      return {
+        access_token: accessToken.accessToken,
+        token_type: 'Bearer',
+        expires_in: accessToken.expiresIn,
+        ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }),
+        ...(scope === undefined ? {} : { scope }),
+      };
+    } catch (error) {
+      // A refusal (a wrong verifier, another client's code) spends the code for good. An outage after
+      // the spend answers 503, which promises that a retry may succeed: put the code back so the retry
+      // is not taken for a replay (which would revoke the grant).
+      if (!(error instanceof OAuthError) || error instanceof TemporarilyUnavailable) {
+        await services.restoreAuthorizationCode(codeHash, grant).catch(() => undefined);
+      }
+      throw error;
     }
-    verifyPkce(grant, verifier, client);
-    const audience = resolveAudience(resources, client.audience, grant.resources);
-
-    const accessToken = await issuer.issueAccessToken({
-      client,
-      grantType: 'authorization_code',
-      grantId: grant.grantId,
-      subject: grant.subject,
-      scopes: grant.scopes,
-      audience,
-      authTime: grant.authTime,
-    });
-    // RFC 9700 §4.14.2: a public client's refresh tokens are sender-constrained or rotated; ours always rotate.
-    const refreshToken = client.grantTypes.includes('refresh_token')
-      ? await services.issueRefreshToken({
-          client,
-          grantId: grant.grantId,
-          grantType: 'authorization_code',
-          subject: grant.subject,
-          scopes: grant.scopes,
-          // RFC 8707 §2.2: a refresh may ask for any resource of the original grant, not only this token's.
-          audience: familyAudience(grant.resources, client.audience, client.clientId),
-          authTime: grant.authTime,
-        })
-      : undefined;
-    await services.recordCodeRedeemed(codeHash, grant);
-    // The token request names no scope (RFC 6749 §4.1.3) and the code does not record what the
-    // authorization request asked for, only what was granted: the scope is always returned.
-    const scope = responseScope(undefined, grant.scopes);
-    return {
-      access_token: accessToken.accessToken,
-      token_type: 'Bearer',
-      expires_in: accessToken.expiresIn,
-      ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }),
-      ...(scope === undefined ? {} : { scope }),
-    };
   },
 };
 

@@ -41,6 +41,8 @@ export class FakeGrantServices implements GrantServices {
   refreshFamily: RefreshFamilyState | null = null;
   refreshOutcome: 'rotated' | 'grace_retry' | 'reuse_detected' | 'refused' = 'rotated';
   credentials: CredentialsResult | Error = { outcome: 'refused' };
+  /** Makes recordCodeRedeemed fail (an outage after the code was spent). */
+  recordCodeRedeemedError: Error | undefined;
 
   async redeemAuthorizationCode(codeHash: string): Promise<CodeRedemptionResult> {
     this.calls.push({ method: 'redeemAuthorizationCode', argument: codeHash });
@@ -49,8 +51,14 @@ export class FakeGrantServices implements GrantServices {
     return redemption;
   }
 
+  async restoreAuthorizationCode(codeHash: string, grant: AuthorizationCodeGrant): Promise<void> {
+    this.calls.push({ method: 'restoreAuthorizationCode', argument: { codeHash, grantId: grant.grantId } });
+    this.codes.set(codeHash, { outcome: 'redeemed', grant });
+  }
+
   async recordCodeRedeemed(codeHash: string, grant: AuthorizationCodeGrant): Promise<void> {
     this.calls.push({ method: 'recordCodeRedeemed', argument: { codeHash, grantId: grant.grantId } });
+    if (this.recordCodeRedeemedError) throw this.recordCodeRedeemedError;
   }
 
   async revokeGrant(revocation: Parameters<GrantServices['revokeGrant']>[0]): Promise<void> {

@@ -85,6 +85,8 @@ export type CredentialsResult =
 export interface GrantServices {
   /** Spends an authorization code (by its hash): exactly one redemption ever gets `redeemed`. */
   redeemAuthorizationCode(codeHash: string): Promise<CodeRedemptionResult>;
+  /** Makes a spent code redeemable again after a redemption that failed on an outage (the client was told 503). */
+  restoreAuthorizationCode(codeHash: string, grant: AuthorizationCodeGrant): Promise<void>;
   /** Records oauth.authorization_code.redeemed.v1. */
   recordCodeRedeemed(codeHash: string, grant: AuthorizationCodeGrant): Promise<void>;
   /** Revokes a grant and its refresh families; records oauth.grant.revoked.v1. */

@@ -55,6 +55,7 @@ beforeAll(async () => {
     KAFKA_TOPIC_PREFIX: prefix,
     DATABASE_URL: databaseUrl,
     KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+    SESSION_KEYS: randomBytes(32).toString('base64url'),
     LOG_LEVEL: 'warn',
     LDAP_BASE_DN: 'ou=people,dc=example,dc=org',
   };
