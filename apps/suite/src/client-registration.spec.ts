@@ -286,6 +286,15 @@ describe('RFC 7592 client configuration endpoint: GET, PUT, DELETE /register/:cl
     ['a wrong client_secret', (r) => ({ ...SERVICE_METADATA, client_id: r.client_id, client_secret: 'wrong' }), 'client_secret does not match the registered secret'],
     ['the registration access token', (r) => ({ ...SERVICE_METADATA, client_id: r.client_id, registration_access_token: r.registration_access_token }), 'registration_access_token must not be sent (RFC 7592 section 2.2)'],
     ['client_id_issued_at', (r) => ({ ...SERVICE_METADATA, client_id: r.client_id, client_id_issued_at: 1 }), 'client_id_issued_at must not be sent (RFC 7592 section 2.2)'],
+    // A client narrows what it was given, never widens it (RFC 7592 §2.2; RFC 7591 §5): an administrator's change.
+    ['a grant type it was not registered with', (r) => ({ ...SERVICE_METADATA, client_id: r.client_id, grant_types: ['client_credentials', 'password'] }), 'grant_types beyond the registered ones can only be changed by an administrator'],
+    ['a wider scope', (r) => ({ ...SERVICE_METADATA, client_id: r.client_id, scope: 'reports:read reports:write admin' }), 'scope beyond the registered one can only be changed by an administrator'],
+    ['another audience', (r) => ({ ...SERVICE_METADATA, client_id: r.client_id, audience: ['https://payroll.internal'] }), 'audience beyond the registered one can only be changed by an administrator'],
+    ['skip_consent', (r) => ({ ...SERVICE_METADATA, client_id: r.client_id, skip_consent: true }), 'skip_consent can only be changed by an administrator'],
+    ['require_pkce false', (r) => ({ ...SERVICE_METADATA, client_id: r.client_id, require_pkce: false }), 'require_pkce: false can only be changed by an administrator'],
+    ['allow_plain_pkce', (r) => ({ ...SERVICE_METADATA, client_id: r.client_id, allow_plain_pkce: true }), 'allow_plain_pkce can only be changed by an administrator'],
+    ['a token lifetime', (r) => ({ ...SERVICE_METADATA, client_id: r.client_id, access_token_ttl: 86_400 }), 'access_token_ttl can only be changed by an administrator'],
+    ['a jwks_uri', (r) => ({ ...SERVICE_METADATA, client_id: r.client_id, token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://127.0.0.1:8443/keys' }), 'jwks_uri can only be changed by an administrator'],
     ['an invalid value', (r) => ({ ...SERVICE_METADATA, client_id: r.client_id, grant_types: ['implicit'] }), "grant_types.0: Invalid enum value. Expected 'authorization_code' | 'refresh_token' | 'client_credentials' | 'password', received 'implicit'"],
   ])('refuses an update with %s as invalid_client_metadata', async (_case, body, description) => {
     const registration = await registered(SERVICE_METADATA);

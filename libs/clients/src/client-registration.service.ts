@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ClientState, DomainEvent, EventOf } from '@authz/contracts';
-import { type ClientMetadata, generateClientSecret, InvalidToken, type RegisteredClient, responseTypesOf } from '@authz/oauth';
+import { checkSelfServiceUpdate, type ClientMetadata, generateClientSecret, InvalidToken, type RegisteredClient, responseTypesOf } from '@authz/oauth';
 import { CLIENT_REGISTRY, type ClientRecord, CLOCK, type Clock, EVENT_PUBLISHER, type EventPublisher, type ManagedClientRegistry } from '@authz/ports';
 import { ClientAuthenticationService } from './client-authentication.service';
 
@@ -69,6 +69,8 @@ export class ClientRegistrationService {
    */
   async update(clientId: string, metadata: ClientMetadata, meta: Meta = {}): Promise<IssuedRegistration> {
     const record = await this.registeredRecord(clientId);
+    // The client itself asks (its registration access token): it may narrow, never widen (RFC 7592 §2.2).
+    checkSelfServiceUpdate(record.client, metadata);
     const clientSecret = needsSecret(metadata) && !record.client.secretHash ? generateClientSecret() : undefined;
     const secretHash = needsSecret(metadata) ? (clientSecret ? this.authentication.hasher.hash(clientSecret) : record.client.secretHash) : undefined;
     const client: RegisteredClient = {

@@ -201,3 +201,29 @@ export function clientInformationResponse(client: RegisteredClient, extras: Clie
     ...(client.skipConsent !== undefined ? { skip_consent: client.skipConsent } : {}),
   };
 }
+
+/**
+ * What a client may change about itself with its registration access token (RFC 7592 §2.2). The
+ * server may refuse values (RFC 7591 §5, RFC 7592 §2.2): a client can narrow what it was given, never
+ * widen it. Widening grant types, scopes or audiences, other token lifetimes, skipping consent,
+ * weaker PKCE, or a new jwks_uri (an address the token service would fetch) is an administrator's
+ * change: the admin CLI, or a registration with the initial access token.
+ */
+export function checkSelfServiceUpdate(current: RegisteredClient, next: ClientMetadata): void {
+  const refuse = (what: string) => {
+    throw new InvalidClientMetadata(`${what} can only be changed by an administrator`);
+  };
+  const within = (values: readonly string[], allowed: readonly string[]) => values.every((value) => allowed.includes(value));
+  if (!within(next.grantTypes, current.grantTypes)) refuse('grant_types beyond the registered ones');
+  if (!within(next.responseTypes ?? [], current.responseTypes ?? [])) refuse('response_types beyond the registered ones');
+  if (!within(next.scope, current.scope)) refuse('scope beyond the registered one');
+  if (!within(next.audience, current.audience)) refuse('audience beyond the registered one');
+  // Lifetimes are the operator's policy (an unset one means the server's default): left as they are.
+  if (next.accessTokenTtl !== current.accessTokenTtl) refuse('access_token_ttl');
+  if (next.refreshTokenTtl !== current.refreshTokenTtl) refuse('refresh_token_ttl');
+  if (next.refreshTokenIdleTtl !== current.refreshTokenIdleTtl) refuse('refresh_token_idle_ttl');
+  if (next.skipConsent === true && current.skipConsent !== true) refuse('skip_consent');
+  if (next.requirePkce === false && current.requirePkce !== false) refuse('require_pkce: false');
+  if (next.allowPlainPkce === true && current.allowPlainPkce !== true) refuse('allow_plain_pkce');
+  if (next.jwksUri !== undefined && next.jwksUri !== current.jwksUri) refuse('jwks_uri');
+}
