@@ -4,3 +4,8 @@ export * from './events/common';
 export * from './events/registry';
 export * from './events/access-token-issued.event';
 export * from './events/signing-key-published.event';
+export * from './events/signing-key.common';
+export * from './events/signing-key-published-v2.event';
+export * from './events/signing-key-activated.event';
+export * from './events/signing-key-retired.event';
+export * from './events/signing-key-revoked.event';

@@ -1,6 +1,10 @@
 import type { z } from 'zod';
 import { accessTokenIssuedV1 } from './access-token-issued.event';
 import { signingKeyPublishedV1 } from './signing-key-published.event';
+import { signingKeyActivatedV1 } from './signing-key-activated.event';
+import { signingKeyPublishedV2 } from './signing-key-published-v2.event';
+import { signingKeyRetiredV1 } from './signing-key-retired.event';
+import { signingKeyRevokedV1 } from './signing-key-revoked.event';
 
 /**
  * The one registry of event types: the closed union is derived from it, so a `switch` over
@@ -11,6 +15,10 @@ import { signingKeyPublishedV1 } from './signing-key-published.event';
 export const EVENT_DEFINITIONS = {
   [accessTokenIssuedV1.type]: accessTokenIssuedV1,
   [signingKeyPublishedV1.type]: signingKeyPublishedV1,
+  [signingKeyPublishedV2.type]: signingKeyPublishedV2,
+  [signingKeyActivatedV1.type]: signingKeyActivatedV1,
+  [signingKeyRetiredV1.type]: signingKeyRetiredV1,
+  [signingKeyRevokedV1.type]: signingKeyRevokedV1,
 } as const;
 
 export type EventType = keyof typeof EVENT_DEFINITIONS;
