@@ -270,6 +270,7 @@ describe('the event registry', () => {
   function schemaKeys(schema: z.ZodTypeAny, prefix = ''): string[] {
     if (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable) return schemaKeys(schema.unwrap(), prefix);
     if (schema instanceof z.ZodArray) return schemaKeys(schema.element, prefix);
+    if (schema instanceof z.ZodDiscriminatedUnion) return [...new Set((schema.options as z.ZodTypeAny[]).flatMap((option) => schemaKeys(option, prefix)))];
     if (!(schema instanceof z.ZodObject)) return [];
     return Object.entries(schema.shape as Record<string, z.ZodTypeAny>).flatMap(([key, child]) => [`${prefix}${key}`, ...schemaKeys(child, `${prefix}${key}.`)]);
   }
@@ -277,6 +278,7 @@ describe('the event registry', () => {
   function strictObjects(schema: z.ZodTypeAny): boolean[] {
     if (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable) return strictObjects(schema.unwrap());
     if (schema instanceof z.ZodArray) return strictObjects(schema.element);
+    if (schema instanceof z.ZodDiscriminatedUnion) return (schema.options as z.ZodTypeAny[]).flatMap(strictObjects);
     if (!(schema instanceof z.ZodObject)) return [];
     return [schema._def.unknownKeys === 'strict', ...Object.values(schema.shape as Record<string, z.ZodTypeAny>).flatMap(strictObjects)];
   }
@@ -299,6 +301,24 @@ describe('the event registry', () => {
         'publicJwk.use',
         'createdAt',
       ],
+      'oauth.signing_key.published.v2': [
+        'kid',
+        'alg',
+        'publicJwk',
+        'publicJwk.kty',
+        'publicJwk.crv',
+        'publicJwk.x',
+        'publicJwk.y',
+        'publicJwk.alg',
+        'publicJwk.kid',
+        'publicJwk.use',
+        'publicJwk.n',
+        'publicJwk.e',
+        'createdAt',
+      ],
+      'oauth.signing_key.activated.v1': ['kid', 'alg', 'activatedAt'],
+      'oauth.signing_key.retired.v1': ['kid', 'retiredAt', 'unpublishAt'],
+      'oauth.signing_key.revoked.v1': ['kid', 'revokedAt'],
     });
     const risky = /token$|secret|password|code|verifier|assertion|private|^d$|\.d$|\.(p|q|dp|dq|qi|k)$/i;
     expect(Object.values(fields).flat().filter((field) => risky.test(field))).toEqual([]);
@@ -317,6 +337,10 @@ describe('the event registry', () => {
     expect(Object.fromEntries(EVENT_TYPES.map((type) => [type, topicOf(type)]))).toStrictEqual({
       'oauth.access_token.issued.v1': Topics.tokens,
       'oauth.signing_key.published.v1': Topics.keys,
+      'oauth.signing_key.published.v2': Topics.keys,
+      'oauth.signing_key.activated.v1': Topics.keys,
+      'oauth.signing_key.retired.v1': Topics.keys,
+      'oauth.signing_key.revoked.v1': Topics.keys,
     });
     for (const type of EVENT_TYPES) expect(ALL_TOPICS).toContain(topicOf(type));
   });

@@ -50,6 +50,11 @@ describe('loadSettings', () => {
       INTROSPECTION_URL: 'http://localhost:8083/verify',
       RESOURCE_AUDIENCE: 'https://api.example.org',
       USERS_LDIF: 'deploy/seed/users.ldif',
+      SIGNING_KEY_ALG: 'ES256',
+      SIGNING_KEY_ROTATION_INTERVAL: 2_592_000,
+      JWKS_MAX_AGE: 300,
+      SIGNING_KEY_RETENTION: 86_400,
+      SIGNING_KEY_SCHEDULER_INTERVAL: 60,
       SERVICE: 'token',
     });
   });

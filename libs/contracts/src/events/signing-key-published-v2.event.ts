@@ -17,6 +17,5 @@ export const signingKeyPublishedV2 = {
       publicJwk: publicSigningJwk,
       createdAt: epochSeconds,
     })
-    .strict()
-    .refine((data) => data.publicJwk.kid === data.kid && data.publicJwk.alg === data.alg, 'publicJwk must carry the same kid and alg'),
+    .strict(),
 } as const;
