@@ -129,6 +129,15 @@ export function planRevocation(keys: readonly StoredSigningKey[], kid: string, n
   return plan;
 }
 
+/**
+ * An operator's rotation (`keys rotate`): a new pending key now, to sign one JWKS cache lifetime from
+ * now, unless one is pending already (then nothing changes).
+ */
+export function planManualRotation(keys: readonly StoredSigningKey[], now: Date, policy: RotationPolicy): RotationPlan {
+  if (keys.some((key) => key.status === 'pending')) return { updates: [] };
+  return { create: { status: 'pending', activatesAt: new Date(now.getTime() + policy.jwksMaxAgeMs) }, updates: [] };
+}
+
 export class UnknownSigningKeyError extends Error {
   override readonly name = 'UnknownSigningKeyError';
 }

@@ -4,7 +4,7 @@ import { randomIdentifier } from '@authz/oauth';
 import type { Clock, EventPublisher, Logger, SigningKeyStore, SigningKeyTransaction, StoredSigningKey } from '@authz/ports';
 import { generateSigningKeyPair } from './jws-signer';
 import type { KeyEncryption } from './key-encryption';
-import { pendingAnnouncements, planRevocation, planRotation, type RotationPlan, type RotationPolicy } from './key-schedule';
+import { pendingAnnouncements, planManualRotation, planRevocation, planRotation, type RotationPlan, type RotationPolicy } from './key-schedule';
 
 /** What a pass changed (logs, the keys CLI, tests). */
 export type RotationOutcome = { created: string | null; activated: string[]; retired: string[]; revoked: string[] };
@@ -37,6 +37,14 @@ export class SigningKeyRotation {
     if (outcome === null) return null;
     this.logChanges(outcome, 'signing keys rotated');
     if (options.announce !== false) await this.announce();
+    return outcome;
+  }
+
+  /** An operator's rotation: a new key published now, signing one JWKS cache lifetime later (none if one is pending). */
+  async rotateNow(): Promise<RotationOutcome> {
+    const outcome = (await this.store.withRotationLock((tx) => this.applyPlan(tx, async (keys) => planManualRotation(keys, this.clock.now(), this.policy)), { wait: true }))!;
+    this.logChanges(outcome, 'signing key rotation scheduled');
+    await this.announce();
     return outcome;
   }
 
