@@ -185,6 +185,42 @@ describe('createEnvelope', () => {
   });
 });
 
+describe('createEnvelope validates like validateEnvelope (its fast path checks only what the caller gave)', () => {
+  it.each<[string, () => unknown]>([
+    ['a valid event', () => createEnvelope(accessTokenIssued, META)],
+    ['a valid event with a correlation id', () => createEnvelope(accessTokenIssued, { ...META, correlationId: 'req-1' })],
+    ['an empty subject', () => createEnvelope(looseEvent('oauth.access_token.issued.v1', '', accessTokenIssued.data), META)],
+    ['an empty source', () => createEnvelope(accessTokenIssued, { ...META, source: '' })],
+    ['an empty id', () => createEnvelope(accessTokenIssued, { ...META, id: '' })],
+    ['an unknown type', () => createEnvelope(looseEvent('oauth.nothing.happened.v1', 'x', {}), META)],
+    ['a time past year 9999', () => createEnvelope(accessTokenIssued, { ...META, time: new Date(Date.UTC(10_000, 0, 1)) })],
+    ['a bad payload', () => createEnvelope(looseEvent('oauth.access_token.issued.v1', 'grant-7', { ...accessTokenIssued.data, scope: 5 }), META)],
+  ])('%s: the same envelope, or the same error, as validating the whole envelope', (_case, create) => {
+    let created: unknown;
+    let createError: unknown;
+    try {
+      created = create();
+    } catch (error) {
+      createError = error;
+    }
+    if (createError === undefined) {
+      expect(validateEnvelope(JSON.parse(JSON.stringify(created)))).toStrictEqual(created);
+    } else {
+      expect(createError).toBeInstanceOf(EventValidationError);
+      expect((createError as Error).message).toMatch(/^(invalid envelope: |unknown event type: |invalid oauth\.access_token\.issued\.v1: )/);
+    }
+  });
+
+  it('refuses an empty subject, source or id, and a time past year 9999, with the envelope errors', () => {
+    expect(validationError(() => createEnvelope(looseEvent('oauth.access_token.issued.v1', '', accessTokenIssued.data), META))).toEqual(
+      refused('invalid envelope: subject: String must contain at least 1 character(s)'),
+    );
+    expect(validationError(() => createEnvelope(accessTokenIssued, { ...META, source: '' }))).toEqual(refused('invalid envelope: source: String must contain at least 1 character(s)'));
+    expect(validationError(() => createEnvelope(accessTokenIssued, { ...META, id: '' }))).toEqual(refused('invalid envelope: id: String must contain at least 1 character(s)'));
+    expect(validationError(() => createEnvelope(accessTokenIssued, { ...META, time: new Date(Date.UTC(10_000, 0, 1)) }))).toEqual(refused('invalid envelope: time: Invalid datetime'));
+  });
+});
+
 describe('validateEnvelope / deserializeEnvelope', () => {
   it('returns a valid envelope as it is', () => {
     const envelope = createEnvelope(accessTokenIssued, META);

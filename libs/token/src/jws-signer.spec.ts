@@ -1,7 +1,7 @@
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader, importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '@authz/contracts';
-import { createJwsSigner, generateSigningKeyPair } from './jws-signer';
+import { createJwsSigner, derToP1363, generateSigningKeyPair } from './jws-signer';
 
 const NOW = 1_767_225_600;
 const CLAIMS = {
@@ -77,4 +77,26 @@ it('ES256 signatures are 64 bytes R || S (RFC 7518 §3.4), not DER', async () =>
   const pair = await generateSigningKeyPair('ES256', 'k');
   const token = createJwsSigner({ kid: 'k', alg: 'ES256', privateJwk: pair.privateJwk }).sign(CLAIMS);
   expect(Buffer.from(token.split('.')[2]!, 'base64url')).toHaveLength(64);
+});
+
+describe('derToP1363', () => {
+  it('agrees with node:crypto ieee-p1363 encoding on many signatures (short r and s included)', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    let short = 0;
+    for (let i = 0; i < 2000; i += 1) {
+      const data = Buffer.from(`message ${i}`);
+      const der = sign('sha256', data, privateKey);
+      const raw = derToP1363(der, 32);
+      if (der.length < 70) short += 1;
+      expect(raw).toHaveLength(64);
+      expect(verify('sha256', data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, raw)).toBe(true);
+    }
+    // Some signatures have an r or s below 2^248 (a shorter INTEGER): the padding path ran.
+    expect(short).toBeGreaterThan(0);
+  });
+
+  it('refuses bytes that are not a DER ECDSA signature', () => {
+    expect(() => derToP1363(Buffer.from([0x30, 0x06, 0x05, 0x01, 0x01, 0x02, 0x01, 0x01]), 32)).toThrow('malformed ECDSA signature');
+    expect(() => derToP1363(Buffer.concat([Buffer.from([0x30, 0x46, 0x02, 0x21, 0x01]), Buffer.alloc(32), Buffer.from([0x02, 0x01, 0x01])]), 32)).toThrow('malformed ECDSA signature');
+  });
 });

