@@ -30,6 +30,8 @@ const { values } = parseArgs({
     root: { type: 'string' },
     // `bare`: measure bench/bare-es256-server.mjs instead (the reference: secret check + one ES256 signature).
     target: { type: 'string', default: 'token' },
+    // Extra node flags for the server, e.g. --node-flag=--max-semi-space-size=64
+    'node-flag': { type: 'string', multiple: true, default: [] },
   },
 });
 const root = values.root ? resolve(values.root) : here;
@@ -59,7 +61,7 @@ const port = await new Promise((resolve) => {
 });
 
 await sql(`CREATE DATABASE ${database}`);
-const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
+const nodeArgs = [...values['node-flag'], ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [])];
 const entry = values.target === 'bare' ? [join(here, 'bench', 'bare-es256-server.mjs')] : ['-r', join(root, 'tools', 'aliases.cjs'), join(root, 'dist', 'apps', 'token', 'src', 'main.js')];
 const server = spawn('taskset', ['-c', values['server-cpu'], process.execPath, ...nodeArgs, ...entry], {
   cwd: root,
