@@ -27,7 +27,7 @@ if (!values.url) throw new Error('--url is required');
 const url = new URL(values.url);
 const body = Buffer.from(values.body);
 const headers = [`${values.method} ${url.pathname}${url.search} HTTP/1.1`, `host: ${url.host}`, 'connection: keep-alive', ...values.header];
-if (body.length > 0 || values.method === 'POST') headers.push(`content-length: ${body.length}`);
+if (values.method === 'POST') headers.push(`content-length: ${body.length}`);
 const request = Buffer.concat([Buffer.from(`${headers.join('\r\n')}\r\n\r\n`), body]);
 
 const connections = Number(values.connections);

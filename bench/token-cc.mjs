@@ -32,6 +32,8 @@ const { values } = parseArgs({
     target: { type: 'string', default: 'token' },
     // Extra node flags for the server, e.g. --node-flag=--max-semi-space-size=64
     'node-flag': { type: 'string', multiple: true, default: [] },
+    // GET this path instead of POST /token (e.g. /.well-known/oauth-authorization-server: the framework's floor).
+    get: { type: 'string' },
   },
 });
 const root = values.root ? resolve(values.root) : here;
@@ -97,7 +99,9 @@ try {
       process.execPath,
       join(here, 'bench', 'load.mjs'),
       '--url',
-      `http://127.0.0.1:${port}/token`,
+      `http://127.0.0.1:${port}${values.get ?? '/token'}`,
+      '--method',
+      values.get ? 'GET' : 'POST',
       '--connections',
       values.connections,
       '--duration',
@@ -109,7 +113,7 @@ try {
       '--header',
       'content-type: application/x-www-form-urlencoded',
       '--body',
-      'grant_type=client_credentials',
+      values.get ? '' : 'grant_type=client_credentials',
       '--pid',
       String(server.pid),
     ],

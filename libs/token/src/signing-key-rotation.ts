@@ -61,7 +61,9 @@ export class SigningKeyRotation {
    * pending key's activation is first pushed to at least one JWKS cache lifetime after its announcement.
    */
   async announce(): Promise<void> {
-    for (const key of (await this.store.listAll()).reverse()) {
+    // Oldest first, revocations last: a replica that reads a revocation finds the replacement announced.
+    const keys = (await this.store.listAll()).reverse();
+    for (const key of [...keys.filter((candidate) => candidate.status !== 'revoked'), ...keys.filter((candidate) => candidate.status === 'revoked')]) {
       const owed = pendingAnnouncements(key);
       if (owed.length === 0) {
         if (key.announced !== key.status && key.status === 'revoked') await this.store.update(key.kid, { announced: 'revoked' });

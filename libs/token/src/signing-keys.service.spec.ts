@@ -399,7 +399,8 @@ describe('SigningKeysService: emergency revocation', () => {
       { status: 'revoked', activates_at: s(0), revoked_at: s(3400), announced: 'revoked' },
       { status: 'active', activates_at: s(3400), revoked_at: null, announced: 'active' },
     ]);
-    expect(eventSummary().slice(-2)).toEqual([`oauth.signing_key.revoked.v1 ${k1!.kid}`, `oauth.signing_key.activated.v1 ${k2!.kid}`]);
+    // The replacement is announced before the revocation: a replica reading the revocation finds it.
+    expect(eventSummary().slice(-2)).toEqual([`oauth.signing_key.activated.v1 ${k2!.kid}`, `oauth.signing_key.revoked.v1 ${k1!.kid}`]);
     for (const service of [a, b]) {
       expect(service.jwks()).toEqual({ keys: [k2] });
       expect(decodeProtectedHeader(service.signAccessToken(claimsAt(3400))).kid).toBe(k2!.kid);
@@ -418,7 +419,7 @@ describe('SigningKeysService: emergency revocation', () => {
     await settle();
 
     expect(outcome).toEqual({ created: expect.stringMatching(KID), activated: [outcome.created], retired: [], revoked: [k1] });
-    expect(eventSummary().slice(2)).toEqual([`oauth.signing_key.revoked.v1 ${k1}`, `oauth.signing_key.published.v1 ${outcome.created}`, `oauth.signing_key.activated.v1 ${outcome.created}`]);
+    expect(eventSummary().slice(2)).toEqual([`oauth.signing_key.published.v1 ${outcome.created}`, `oauth.signing_key.activated.v1 ${outcome.created}`, `oauth.signing_key.revoked.v1 ${k1}`]);
     expect(a.current().kid).toBe(outcome.created);
     expect(a.jwks().keys.map((key) => key.kid)).toEqual([outcome.created]);
     await expect(cli.revoke(k1)).rejects.toThrow(`signing key ${k1} is revoked already`);
