@@ -378,6 +378,31 @@ describe('SigningKeysService: scheduled rotation (injected clock, two replicas)'
   });
 });
 
+describe('keys rotate (an operator rotation)', () => {
+  it('publishes a new key now, signing one JWKS cache lifetime later; a second call while it is pending changes nothing', async () => {
+    const { replica, rows, eventSummary, clock, store, bus, encryption } = await deployment();
+    const a = replica();
+    await a.onModuleInit();
+    const k1 = a.current().kid;
+    clock.set(100);
+    const cli = new SigningKeyRotation(store, encryption, bus, clock, rotationPolicyOf(loadSettings('token', {}, ENV)), silentLogger);
+
+    const outcome = await cli.rotateNow();
+    await settle();
+
+    expect(outcome).toEqual({ created: expect.stringMatching(KID), activated: [], retired: [], revoked: [] });
+    expect((await rows()).map(({ kid, status, activates_at, published_at }) => ({ kid, status, activates_at, published_at }))).toEqual([
+      { kid: k1, status: 'active', activates_at: s(0), published_at: s(0) },
+      { kid: outcome.created, status: 'pending', activates_at: s(400), published_at: s(100) },
+    ]);
+    expect(eventSummary().slice(2)).toEqual([`oauth.signing_key.published.v1 ${outcome.created}`]);
+    expect(a.jwks().keys.map((key) => key.kid)).toEqual([k1, outcome.created]);
+    expect(await cli.rotateNow()).toEqual({ created: null, activated: [], retired: [], revoked: [] });
+    clock.set(400);
+    expect(a.current().kid).toBe(outcome.created);
+  });
+});
+
 describe('SigningKeysService: emergency revocation', () => {
   it('revokes the key in use at once, activates the pending key as its replacement, and both replicas switch on the events', async () => {
     const { replica, rows, eventSummary, clock, store, bus, encryption } = await deployment();
