@@ -34,6 +34,8 @@ const { values } = parseArgs({
     'node-flag': { type: 'string', multiple: true, default: [] },
     // GET this path instead of POST /token (e.g. /.well-known/oauth-authorization-server: the framework's floor).
     get: { type: 'string' },
+    // POST the client_credentials request to another path (an experimental route of another build).
+    path: { type: 'string', default: '/token' },
   },
 });
 const root = values.root ? resolve(values.root) : here;
@@ -99,7 +101,7 @@ try {
       process.execPath,
       join(here, 'bench', 'load.mjs'),
       '--url',
-      `http://127.0.0.1:${port}${values.get ?? '/token'}`,
+      `http://127.0.0.1:${port}${values.get ?? values.path}`,
       '--method',
       values.get ? 'GET' : 'POST',
       '--connections',
