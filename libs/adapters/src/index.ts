@@ -6,6 +6,7 @@ export * from './keys/sql-signing-key-store';
 export * from './kafka';
 export * from './memory/memory-event-bus';
 export * from './memory/memory-ttl-store';
+export * from './memory/memory-signing-key-store';
 export * from './postgres';
 export * from './redis';
 export * from './ldap';

@@ -185,6 +185,42 @@ describe('createEnvelope', () => {
   });
 });
 
+describe('createEnvelope validates like validateEnvelope (its fast path checks only what the caller gave)', () => {
+  it.each<[string, () => unknown]>([
+    ['a valid event', () => createEnvelope(accessTokenIssued, META)],
+    ['a valid event with a correlation id', () => createEnvelope(accessTokenIssued, { ...META, correlationId: 'req-1' })],
+    ['an empty subject', () => createEnvelope(looseEvent('oauth.access_token.issued.v1', '', accessTokenIssued.data), META)],
+    ['an empty source', () => createEnvelope(accessTokenIssued, { ...META, source: '' })],
+    ['an empty id', () => createEnvelope(accessTokenIssued, { ...META, id: '' })],
+    ['an unknown type', () => createEnvelope(looseEvent('oauth.nothing.happened.v1', 'x', {}), META)],
+    ['a time past year 9999', () => createEnvelope(accessTokenIssued, { ...META, time: new Date(Date.UTC(10_000, 0, 1)) })],
+    ['a bad payload', () => createEnvelope(looseEvent('oauth.access_token.issued.v1', 'grant-7', { ...accessTokenIssued.data, scope: 5 }), META)],
+  ])('%s: the same envelope, or the same error, as validating the whole envelope', (_case, create) => {
+    let created: unknown;
+    let createError: unknown;
+    try {
+      created = create();
+    } catch (error) {
+      createError = error;
+    }
+    if (createError === undefined) {
+      expect(validateEnvelope(JSON.parse(JSON.stringify(created)))).toStrictEqual(created);
+    } else {
+      expect(createError).toBeInstanceOf(EventValidationError);
+      expect((createError as Error).message).toMatch(/^(invalid envelope: |unknown event type: |invalid oauth\.access_token\.issued\.v1: )/);
+    }
+  });
+
+  it('refuses an empty subject, source or id, and a time past year 9999, with the envelope errors', () => {
+    expect(validationError(() => createEnvelope(looseEvent('oauth.access_token.issued.v1', '', accessTokenIssued.data), META))).toEqual(
+      refused('invalid envelope: subject: String must contain at least 1 character(s)'),
+    );
+    expect(validationError(() => createEnvelope(accessTokenIssued, { ...META, source: '' }))).toEqual(refused('invalid envelope: source: String must contain at least 1 character(s)'));
+    expect(validationError(() => createEnvelope(accessTokenIssued, { ...META, id: '' }))).toEqual(refused('invalid envelope: id: String must contain at least 1 character(s)'));
+    expect(validationError(() => createEnvelope(accessTokenIssued, { ...META, time: new Date(Date.UTC(10_000, 0, 1)) }))).toEqual(refused('invalid envelope: time: Invalid datetime'));
+  });
+});
+
 describe('validateEnvelope / deserializeEnvelope', () => {
   it('returns a valid envelope as it is', () => {
     const envelope = createEnvelope(accessTokenIssued, META);
@@ -308,6 +344,7 @@ describe('the event registry', () => {
   function schemaKeys(schema: z.ZodTypeAny, prefix = ''): string[] {
     if (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable) return schemaKeys(schema.unwrap(), prefix);
     if (schema instanceof z.ZodArray) return schemaKeys(schema.element, prefix);
+    if (schema instanceof z.ZodDiscriminatedUnion) return [...new Set((schema.options as z.ZodTypeAny[]).flatMap((option) => schemaKeys(option, prefix)))];
     if (!(schema instanceof z.ZodObject)) return [];
     return Object.entries(schema.shape as Record<string, z.ZodTypeAny>).flatMap(([key, child]) => [`${prefix}${key}`, ...schemaKeys(child, `${prefix}${key}.`)]);
   }
@@ -315,6 +352,7 @@ describe('the event registry', () => {
   function strictObjects(schema: z.ZodTypeAny): boolean[] {
     if (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable) return strictObjects(schema.unwrap());
     if (schema instanceof z.ZodArray) return strictObjects(schema.element);
+    if (schema instanceof z.ZodDiscriminatedUnion) return (schema.options as z.ZodTypeAny[]).flatMap(strictObjects);
     if (!(schema instanceof z.ZodObject)) return [];
     return [schema._def.unknownKeys === 'strict', ...Object.values(schema.shape as Record<string, z.ZodTypeAny>).flatMap(strictObjects)];
   }
@@ -363,6 +401,24 @@ describe('the event registry', () => {
       'oauth.client.registered.v1': CLIENT_SNAPSHOT_FIELDS,
       'oauth.client.updated.v1': CLIENT_SNAPSHOT_FIELDS,
       'oauth.client.deleted.v1': ['clientId', 'revision', 'deletedAt'],
+      'oauth.signing_key.published.v2': [
+        'kid',
+        'alg',
+        'publicJwk',
+        'publicJwk.kty',
+        'publicJwk.crv',
+        'publicJwk.x',
+        'publicJwk.y',
+        'publicJwk.alg',
+        'publicJwk.kid',
+        'publicJwk.use',
+        'publicJwk.n',
+        'publicJwk.e',
+        'createdAt',
+      ],
+      'oauth.signing_key.activated.v1': ['kid', 'alg', 'activatedAt'],
+      'oauth.signing_key.retired.v1': ['kid', 'retiredAt', 'unpublishAt'],
+      'oauth.signing_key.revoked.v1': ['kid', 'revokedAt'],
     });
     const risky = /token$|secret|password|code|verifier|assertion|private|^d$|\.d$|\.(p|q|dp|dq|qi|k)$/i;
     // A field named for a secret is allowed only as its hash (a `...Hash` field whose schema refuses anything else).
@@ -402,6 +458,10 @@ describe('the event registry', () => {
       'oauth.client.registered.v1': Topics.clients,
       'oauth.client.updated.v1': Topics.clients,
       'oauth.client.deleted.v1': Topics.clients,
+      'oauth.signing_key.published.v2': Topics.keys,
+      'oauth.signing_key.activated.v1': Topics.keys,
+      'oauth.signing_key.retired.v1': Topics.keys,
+      'oauth.signing_key.revoked.v1': Topics.keys,
     });
     for (const type of EVENT_TYPES) expect(ALL_TOPICS).toContain(topicOf(type));
   });

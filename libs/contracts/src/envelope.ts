@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { FAST_CHECKS } from './events/fast-checks';
 import { EVENT_DEFINITIONS, isEventType, type DomainEvent } from './events/registry';
 
 /**
@@ -44,7 +45,31 @@ export function createEnvelope<E extends DomainEvent>(
   event: E,
   meta: { source: string; time?: Date; id?: string; correlationId?: string },
 ): Envelope<E> {
-  const envelope = {
+  const envelope = buildEnvelope(event, meta);
+  // The attributes built here are valid by construction; when those taken from the caller are plain
+  // non-empty strings, only the payload needs its schema (the envelope schema's datetime check is the
+  // costly part of validation on the token hot path). Anything else takes the full check, and its errors.
+  if (
+    isNonEmpty(envelope.source) &&
+    isNonEmpty(envelope.subject) &&
+    isNonEmpty(envelope.id) &&
+    isEventType(envelope.type) &&
+    (envelope.correlationid === undefined || isNonEmpty(envelope.correlationid)) &&
+    // toISOString of a year 0000-9999: YYYY-MM-DDTHH:mm:ss.sssZ, what the datetime check accepts.
+    envelope.time.length === 24
+  ) {
+    if (FAST_CHECKS[envelope.type]?.(envelope.data)) return envelope;
+    const data = EVENT_DEFINITIONS[envelope.type].data.safeParse(envelope.data);
+    if (!data.success) throw new EventValidationError(`invalid ${envelope.type}: ${data.error.issues.map(formatIssue).join('; ')}`);
+    return { ...envelope, data: data.data } as Envelope<E>;
+  }
+  return validateEnvelope(envelope) as Envelope<E>;
+}
+
+const isNonEmpty = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+
+function buildEnvelope<E extends DomainEvent>(event: E, meta: { source: string; time?: Date; id?: string; correlationId?: string }): Envelope<E> {
+  return {
     specversion: '1.0',
     id: meta.id ?? randomUUID(),
     source: meta.source,
@@ -55,7 +80,6 @@ export function createEnvelope<E extends DomainEvent>(
     ...(meta.correlationId ? { correlationid: meta.correlationId } : {}),
     data: event.data,
   } as Envelope<E>;
-  return validateEnvelope(envelope) as Envelope<E>;
 }
 
 /** Validates an envelope from anywhere (a Kafka message, a test); returns it typed or throws. */

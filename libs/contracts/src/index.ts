@@ -17,3 +17,8 @@ export * from './events/client-state';
 export * from './events/client-registered.event';
 export * from './events/client-updated.event';
 export * from './events/client-deleted.event';
+export * from './events/signing-key.common';
+export * from './events/signing-key-published-v2.event';
+export * from './events/signing-key-activated.event';
+export * from './events/signing-key-retired.event';
+export * from './events/signing-key-revoked.event';

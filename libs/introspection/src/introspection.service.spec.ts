@@ -1,4 +1,4 @@
-import { createHmac, KeyObject, randomBytes, sign, type webcrypto } from 'node:crypto';
+import { constants, createHmac, KeyObject, randomBytes, sign, type webcrypto } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { MemoryEventBus } from '@authz/adapters';
 import { loadSettings } from '@authz/platform';
@@ -202,7 +202,7 @@ describe('IntrospectionService (RFC 7662 §2.2 over RFC 9068 tokens, keys from t
   });
 });
 
-describe('KeyRingService (keys learnt from oauth.signing_key.published.v1)', () => {
+describe('KeyRingService (keys learnt from the oauth.signing_key.* lifecycle events)', () => {
   /** Waits until the key ring has handled everything published so far (delivery is asynchronous). */
   async function learnt(kid: string): Promise<void> {
     for (let turn = 0; turn < 1000 && !keyRing.find(kid); turn += 1) await new Promise((resolve) => setImmediate(resolve));
@@ -246,6 +246,52 @@ describe('KeyRingService (keys learnt from oauth.signing_key.published.v1)', () 
       expect(await fresh.introspect(await es256(CLAIMS))).toStrictEqual(active(CLAIMS));
     } finally {
       await replica.onModuleDestroy();
+    }
+  });
+  it('keeps verifying a retired key (its tokens stay active until they expire); activation changes nothing either', async () => {
+    const token = await es256(CLAIMS);
+    await bus.publish({ type: 'oauth.signing_key.activated.v1', subject: KID, data: { kid: KID, alg: 'ES256', activatedAt: NOW - 3600 } });
+    await bus.publish({ type: 'oauth.signing_key.retired.v1', subject: KID, data: { kid: KID, retiredAt: NOW - 60, unpublishAt: NOW + 86_340 } });
+    await publishKey('key-2026-04', other.publicKey);
+    await learnt('key-2026-04');
+
+    expect(keyRing.find(KID)).toEqual({ key: expect.anything(), alg: 'ES256' });
+    expect(await service.introspect(token)).toStrictEqual(active(CLAIMS));
+  });
+
+  it('drops a revoked key at once: its tokens are inactive, and a replayed publication does not bring it back', async () => {
+    const revokedPair = (await generateKeyPair('ES256', { extractable: true })) as KeyPair;
+    await publishKey('key-2026-05', revokedPair.publicKey);
+    await learnt('key-2026-05');
+    const token = await es256(CLAIMS, { ...HEADER, kid: 'key-2026-05' }, revokedPair.privateKey);
+    expect(await service.introspect(token)).toStrictEqual(active(CLAIMS));
+
+    await bus.publish({ type: 'oauth.signing_key.revoked.v1', subject: 'key-2026-05', data: { kid: 'key-2026-05', revokedAt: NOW } });
+    await publishKey('key-2026-05', revokedPair.publicKey);
+    await publishKey('key-2026-06', other.publicKey);
+    await learnt('key-2026-06');
+
+    expect(keyRing.find('key-2026-05')).toBeUndefined();
+    expect(await service.introspect(token)).toStrictEqual({ active: false });
+    expect(await service.introspect(await es256(CLAIMS))).toStrictEqual(active(CLAIMS));
+  });
+
+  it.each([['EdDSA'], ['RS256'], ['PS256']] as const)('verifies %s tokens of a key published with published.v2, with that algorithm only', async (alg) => {
+    const kid = `key-${alg}`;
+    const pair = (await generateKeyPair(alg, { extractable: true })) as KeyPair;
+    const jwk = await exportJWK(pair.publicKey);
+    const publicJwk = alg === 'EdDSA' ? { kty: 'OKP' as const, crv: 'Ed25519' as const, x: jwk.x!, kid, alg, use: 'sig' as const } : { kty: 'RSA' as const, n: jwk.n!, e: jwk.e!, kid, alg, use: 'sig' as const };
+    await bus.publish({ type: 'oauth.signing_key.published.v2', subject: kid, data: { kid, alg, publicJwk, createdAt: NOW - 60 } });
+    await learnt(kid);
+
+    expect(await service.introspect(await es256(CLAIMS, { alg, typ: 'at+jwt', kid }, pair.privateKey))).toStrictEqual(active(CLAIMS));
+    if (alg !== 'EdDSA') {
+      // The same RSA key under the other RSA algorithm is refused: a key verifies its own algorithm alone.
+      const otherAlg = alg === 'RS256' ? 'PS256' : 'RS256';
+      const input = `${b64(JSON.stringify({ alg: otherAlg, typ: 'at+jwt', kid }))}.${b64(JSON.stringify(CLAIMS))}`;
+      const padding = otherAlg === 'PS256' ? { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } : {};
+      const signature = sign('sha256', Buffer.from(input), { key: KeyObject.from(pair.privateKey), ...padding });
+      expect(await service.introspect(`${input}.${b64(signature)}`)).toStrictEqual({ active: false });
     }
   });
 });

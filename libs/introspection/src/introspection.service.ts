@@ -31,13 +31,14 @@ export class IntrospectionService {
     } catch {
       return null;
     }
-    const key = kid ? this.keyRing.find(kid) : undefined;
-    if (!key) return null;
+    const found = typeof kid === 'string' ? this.keyRing.find(kid) : undefined;
+    if (!found) return null;
     try {
-      const { payload } = await jwtVerify(token, key, {
+      const { payload } = await jwtVerify(token, found.key, {
         issuer: this.settings.ISSUER,
         typ: ACCESS_TOKEN_JWT_TYPE,
-        algorithms: ['ES256'],
+        // Only the algorithm of the key the kid names: no algorithm confusion (RFC 8725 §3.1).
+        algorithms: [found.alg],
         requiredClaims: [...REQUIRED_CLAIMS],
         currentDate: this.clock.now(),
       });

@@ -80,4 +80,10 @@ describe('randomIdentifier', () => {
     }
     expect(new Set(identifiers).size).toBe(100);
   });
+
+  it('stays distinct across refills of its random pool (1000 identifiers: four 4 KiB pools)', () => {
+    const identifiers = Array.from({ length: 1000 }, () => randomIdentifier());
+    expect(new Set(identifiers).size).toBe(1000);
+    expect(identifiers.every((identifier) => /^[A-Za-z0-9_-]{22}$/.test(identifier))).toBe(true);
+  });
 });

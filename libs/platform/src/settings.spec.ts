@@ -74,6 +74,11 @@ describe('loadSettings', () => {
       SESSION_TTL: 28_800,
       AUTHORIZATION_CODE_TTL: 60,
       INTERACTION_TTL: 600,
+      SIGNING_KEY_ALG: 'ES256',
+      SIGNING_KEY_ROTATION_INTERVAL: 2_592_000,
+      JWKS_MAX_AGE: 300,
+      SIGNING_KEY_RETENTION: 86_400,
+      SIGNING_KEY_SCHEDULER_INTERVAL: 60,
       SERVICE: 'token',
     });
   });

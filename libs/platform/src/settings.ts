@@ -171,6 +171,17 @@ export const settingsSchema = z.object({
    * admin CLI is the only way to register clients.
    */
   REGISTRATION_INITIAL_ACCESS_TOKEN: z.string().min(32, 'the initial access token must have at least 32 characters').regex(/^[\x21-\x7E]+$/, 'expected visible ASCII characters').optional(),
+  // --- signing keys ---
+  /** Algorithm of new signing keys: ES256 (P-256), EdDSA (Ed25519), RS256 or PS256 (RSA 2048). A change takes effect by rotation. */
+  SIGNING_KEY_ALG: z.enum(['ES256', 'EdDSA', 'RS256', 'PS256']).default('ES256'),
+  /** Seconds a key signs before its successor takes over (default 30 days). */
+  SIGNING_KEY_ROTATION_INTERVAL: int(10, 31_536_000).default(2_592_000),
+  /** Seconds clients may cache GET /jwks (Cache-Control max-age); a new key is published at least this long before it signs. */
+  JWKS_MAX_AGE: int(0, 86_400).default(300),
+  /** Seconds a retired key stays in the JWK Set: at least the longest access-token lifetime (a client's may reach 86400). */
+  SIGNING_KEY_RETENTION: int(30, 2_592_000).default(86_400),
+  /** Seconds between two rotation passes of a token replica (one replica at a time holds the rotation lock). */
+  SIGNING_KEY_SCHEDULER_INTERVAL: int(1, 3600).default(60),
 });
 
 export type Settings = z.infer<typeof settingsSchema> & { SERVICE: ServiceName; PORT: number; KAFKA_CLIENT_ID: string };

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { decodeProtectedHeader, importJWK, type JWK, jwtVerify } from 'jose';
-import { MemoryEventBus } from '@authz/adapters';
+import { MemoryEventBus, MemorySigningKeyStore } from '@authz/adapters';
 import { deserializeEnvelope, type DomainEvent, type Envelope, Topics } from '@authz/contracts';
 import { type AccessTokenRequest, type RegisteredClient, sha256Hash } from '@authz/oauth';
 import { loadSettings } from '@authz/platform';
-import { type Clock, EventLogUnavailableError, type EventPublisher, silentLogger, type SigningKeyStore, type StoredSigningKey } from '@authz/ports';
+import { type Clock, EventLogUnavailableError, type EventPublisher, silentLogger } from '@authz/ports';
 import { KeyEncryption } from './key-encryption';
 import { SigningKeysService } from './signing-keys.service';
 import { TokenIssuerService } from './token-issuer.service';
@@ -37,26 +37,11 @@ const request = (overrides: Partial<AccessTokenRequest> = {}): AccessTokenReques
   ...overrides,
 });
 
-/** The signing-key store's in-memory stand-in: the real one is tested on PGlite (signing-keys.service.spec.ts). */
-class MemorySigningKeyStore implements SigningKeyStore {
-  private key: StoredSigningKey | null = null;
-  async findActive() {
-    return this.key;
-  }
-  async insertActiveIfNone(key: StoredSigningKey) {
-    this.key ??= key;
-    return this.key;
-  }
-  async markPublished(kid: string, at: Date) {
-    if (this.key?.kid === kid) this.key = { ...this.key, publishedAt: at };
-  }
-}
-
 let keys: SigningKeysService;
 let publicJwk: JWK;
 
 beforeAll(async () => {
-  keys = new SigningKeysService(new MemorySigningKeyStore(), new KeyEncryption(randomBytes(32).toString('base64url')), new MemoryEventBus({ source: 'urn:authz:token' }), clock, silentLogger);
+  keys = new SigningKeysService(new MemorySigningKeyStore(), new KeyEncryption(randomBytes(32).toString('base64url')), new MemoryEventBus({ source: 'urn:authz:token' }), clock, silentLogger, settings);
   await keys.onModuleInit();
   publicJwk = keys.jwks().keys[0]!;
 });
@@ -246,7 +231,7 @@ describe('TokenIssuerService (RFC 9068 access tokens, recorded before they are r
     });
 
     it('issues nothing before the signing key is loaded', async () => {
-      const unloaded = new SigningKeysService(new MemorySigningKeyStore(), new KeyEncryption(randomBytes(32).toString('base64url')), new MemoryEventBus({ source: 'urn:authz:token' }), clock, silentLogger);
+      const unloaded = new SigningKeysService(new MemorySigningKeyStore(), new KeyEncryption(randomBytes(32).toString('base64url')), new MemoryEventBus({ source: 'urn:authz:token' }), clock, silentLogger, settings);
       const bus = new MemoryEventBus({ source: 'urn:authz:token' });
 
       await expect(new TokenIssuerService(unloaded, bus, clock, settings).issueAccessToken(request())).rejects.toThrow('signing keys are not loaded');

@@ -1,7 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { SignJWT } from 'jose';
 import {
-  ACCESS_TOKEN_JWT_TYPE,
   type AccessTokenRequest,
   buildAccessTokenClaims,
   formatScope,
@@ -15,7 +13,7 @@ import { SETTINGS, type Settings } from '@authz/platform';
 import { SigningKeysService } from './signing-keys.service';
 
 /**
- * Mints RFC 9068 JWT access tokens: sign (ES256), then record oauth.access_token.issued.v1 and wait for
+ * Mints RFC 9068 JWT access tokens: sign (the key in use, see SigningKeysService), then record oauth.access_token.issued.v1 and wait for
  * the log's acknowledgement. Only then does the caller answer: no token exists that the audit log
  * does not know about. (If the process dies after the acknowledgement and before the response, the log
  * holds an event for a token nobody received: it over-reports, never under-reports.)
@@ -30,7 +28,6 @@ export class TokenIssuerService implements TokenIssuer {
   ) {}
 
   async issueAccessToken(request: AccessTokenRequest, correlationId?: string): Promise<IssuedAccessToken> {
-    const key = this.keys.current();
     const ttlSeconds = request.client.accessTokenTtl ?? this.settings.ACCESS_TOKEN_TTL;
     const scope = formatScope(request.scopes);
     const claims = buildAccessTokenClaims({
@@ -44,9 +41,7 @@ export class TokenIssuerService implements TokenIssuer {
       jti: randomIdentifier(),
       ...(request.authTime === undefined ? {} : { authTime: request.authTime }),
     });
-    const accessToken = await new SignJWT({ ...claims })
-      .setProtectedHeader({ alg: 'ES256', typ: ACCESS_TOKEN_JWT_TYPE, kid: key.kid })
-      .sign(key.privateKey);
+    const accessToken = this.keys.signAccessToken(claims);
     const grantId = request.grantId ?? randomIdentifier();
     await this.publisher.publish(
       {

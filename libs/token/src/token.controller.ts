@@ -46,7 +46,8 @@ export class TokenController {
 
   @Get('jwks')
   jwks(@Res({ passthrough: true }) reply: FastifyReply) {
-    reply.header('content-type', 'application/jwk-set+json; charset=utf-8').header('cache-control', 'public, max-age=300');
+    // A new key is published at least this long before it signs (SigningKeysService), so a cached set stays usable.
+    reply.header('content-type', 'application/jwk-set+json; charset=utf-8').header('cache-control', `public, max-age=${this.keys.jwksMaxAge}`);
     return this.keys.jwks();
   }
 }

@@ -13,6 +13,10 @@ import { userAuthenticationFailedV1 } from './user-authentication-failed.event';
 import { clientRegisteredV1 } from './client-registered.event';
 import { clientUpdatedV1 } from './client-updated.event';
 import { clientDeletedV1 } from './client-deleted.event';
+import { signingKeyActivatedV1 } from './signing-key-activated.event';
+import { signingKeyPublishedV2 } from './signing-key-published-v2.event';
+import { signingKeyRetiredV1 } from './signing-key-retired.event';
+import { signingKeyRevokedV1 } from './signing-key-revoked.event';
 
 /**
  * The one registry of event types: the closed union is derived from it, so a `switch` over
@@ -35,6 +39,10 @@ export const EVENT_DEFINITIONS = {
   [clientRegisteredV1.type]: clientRegisteredV1,
   [clientUpdatedV1.type]: clientUpdatedV1,
   [clientDeletedV1.type]: clientDeletedV1,
+  [signingKeyPublishedV2.type]: signingKeyPublishedV2,
+  [signingKeyActivatedV1.type]: signingKeyActivatedV1,
+  [signingKeyRetiredV1.type]: signingKeyRetiredV1,
+  [signingKeyRevokedV1.type]: signingKeyRevokedV1,
 } as const;
 
 export type EventType = keyof typeof EVENT_DEFINITIONS;
