@@ -35,4 +35,19 @@ describe('FileClientRegistry: authorization endpoint metadata', () => {
     expect((await registry.find('demo-spa'))?.tokenEndpointAuthMethod).toBe('none');
     expect((await registry.find('demo-web'))?.redirectUris).toEqual(['http://127.0.0.1:8091/callback']);
   });
+
+  it('loads the legacy implicit seed client: grant type implicit (RFC 7591 §2.1) is not a token endpoint grant', async () => {
+    const registry = new FileClientRegistry(resolve(__dirname, '../../../../deploy/seed/clients.json'));
+    expect(await registry.find('demo-legacy-implicit')).toEqual({
+      clientId: 'demo-legacy-implicit',
+      clientName: 'Demo legacy browser app (implicit flow)',
+      tokenEndpointAuthMethod: 'none',
+      grantTypes: [],
+      responseTypes: ['token'],
+      scope: ['profile', 'api:read'],
+      defaultScope: ['profile'],
+      audience: ['https://api.example.org'],
+      redirectUris: ['http://127.0.0.1:8094/callback'],
+    });
+  });
 });

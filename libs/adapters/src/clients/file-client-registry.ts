@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { grantType, storedSecretHash } from '@authz/contracts';
+import { grantType, type GrantType, storedSecretHash } from '@authz/contracts';
 import { CLIENT_AUTH_METHODS, isAcceptableRedirectUri, RESPONSE_TYPES, type RegisteredClient } from '@authz/oauth';
 
 /** One client in the seed file; names follow RFC 7591 client metadata. */
@@ -15,7 +15,11 @@ const seedClient = z
      */
     client_secret_hash: storedSecretHash.optional(),
     token_endpoint_auth_method: z.enum(CLIENT_AUTH_METHODS),
-    grant_types: z.array(grantType).min(1),
+    /**
+     * RFC 7591 §2.1 grant types; `implicit` goes with response type `token` (the legacy implicit flow,
+     * seed clients only) and is not a grant of the token endpoint, so it is not in `grantTypes`.
+     */
+    grant_types: z.array(z.union([grantType, z.literal('implicit')])).min(1),
     scope: z.string().default(''),
     default_scope: z.string().default(''),
     audience: z.array(z.string().min(1)).default([]),
@@ -72,7 +76,7 @@ export class FileClientRegistry {
         clientName: client.client_name,
         ...(client.client_secret_hash ? { secretHash: client.client_secret_hash } : {}),
         tokenEndpointAuthMethod: client.token_endpoint_auth_method,
-        grantTypes: client.grant_types,
+        grantTypes: client.grant_types.filter((type): type is GrantType => type !== 'implicit'),
         scope: split(client.scope),
         defaultScope: split(client.default_scope),
         audience: client.audience,
