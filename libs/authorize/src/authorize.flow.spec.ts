@@ -61,7 +61,7 @@ function clientsFile(): string {
     client_id: 'legacy-implicit',
     client_name: 'Legacy implicit client',
     token_endpoint_auth_method: 'none',
-    grant_types: ['authorization_code'],
+    grant_types: ['authorization_code', 'implicit'],
     response_types: ['code', 'token'],
     scope: 'profile',
     default_scope: 'profile',
