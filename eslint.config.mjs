@@ -34,7 +34,9 @@ export default tseslint.config(
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [], bannedExternalImports: ioClients },
             { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:feature', 'type:platform', 'type:adapter', 'type:port', 'type:contracts', 'type:protocol'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:authorize', onlyDependOnLibsWithTags: ['scope:authorize', 'scope:shared'] },
+            // The authorize service mints the legacy implicit flow's access tokens with the token feature's
+            // AccessTokenModule (same keys, same event), never a copy of the signing code.
+            { sourceTag: 'scope:authorize', onlyDependOnLibsWithTags: ['scope:authorize', 'scope:shared', 'scope:token'] },
             { sourceTag: 'scope:token', onlyDependOnLibsWithTags: ['scope:token', 'scope:shared'] },
             { sourceTag: 'scope:introspection', onlyDependOnLibsWithTags: ['scope:introspection', 'scope:shared'] },
             { sourceTag: 'scope:identity', onlyDependOnLibsWithTags: ['scope:identity', 'scope:shared'] },

@@ -6,7 +6,7 @@ import { IntrospectionModule } from '@authz/introspection';
 import { type Logger } from '@authz/ports';
 import { PlatformModule, type Settings } from '@authz/platform';
 import { ProjectionsModule } from '@authz/projections';
-import { TokenModule } from '@authz/token';
+import { AccessTokenModule, TokenModule } from '@authz/token';
 
 /**
  * The all-in-one suite: the same feature modules as the separate services, in one process. With
@@ -26,7 +26,8 @@ export class SuiteAppModule {
         ProjectionsModule,
         // CREDENTIAL_VERIFIER in process (no internal HTTP endpoint on the suite's public port).
         IdentityModule.inProcess(),
-        AuthorizeModule.register(),
+        // The implicit flow's tokens: the same issuer (one key ring) as TokenModule's.
+        AuthorizeModule.register({ imports: [AccessTokenModule] }),
       ],
     };
   }

@@ -9,6 +9,7 @@ import {
   decideAuthorizationStep,
   errorResponseLocation,
   formatScope,
+  implicitResponseLocation,
   type RawParameters,
   type RegisteredClient,
   resolveResponseTarget,
@@ -18,6 +19,7 @@ import {
   validateAuthorizationRequest,
 } from '@authz/oauth';
 import {
+  type AccessTokenIssuer,
   type AuthorizationCodeStore,
   type ClientRegistry,
   type Clock,
@@ -70,6 +72,11 @@ export type AuthorizationFlowDeps = {
   logger: Logger;
   issuer: string;
   codeTtlSeconds: number;
+  /**
+   * Mints access tokens for the legacy implicit flow (RFC 6749 §4.2): the token service's issuer
+   * (same keys, same event). Without one, response_type=token is unsupported_response_type.
+   */
+  accessTokens?: AccessTokenIssuer;
 };
 
 const UNAVAILABLE = [TtlStoreUnavailableError, EventLogUnavailableError, DatabaseUnavailableError, IdentityUnavailableError, DirectoryUnavailableError];
@@ -118,10 +125,10 @@ export class AuthorizationFlow {
     }
     try {
       const request = validateAuthorizationRequest(parameters, target);
-      // The legacy implicit flow (RFC 6749 §4.2) is not served: RFC 9700 §2.1.2 advises against it, and
-      // issuing access tokens belongs to the token service. A client registered for it learns so in
-      // the fragment (§4.2.2.1); any other client is unauthorized_client (above).
-      if (request.responseType === 'token') {
+      // The legacy implicit flow (RFC 6749 §4.2; RFC 9700 §2.1.2 advises against it) is served only to a
+      // client registered for it (any other is unauthorized_client, above) and only where an access
+      // token issuer is wired; otherwise the client learns so in the fragment (§4.2.2.1).
+      if (request.responseType === 'token' && !this.deps.accessTokens) {
         throw new AuthorizationRequestError('unsupported_response_type', 'response_type token (implicit) is not served; use code with PKCE');
       }
       const browser = context.browserCookie && /^[A-Za-z0-9_-]{43}$/.test(context.browserCookie) ? context.browserCookie : randomId();
@@ -223,7 +230,9 @@ export class AuthorizationFlow {
         return this.redirectTo(this.targetOf(interaction, client), step.error, step.description, options.status);
       case 'issue': {
         await this.deps.interactions.finish(interaction.id);
-        return { status: options.status, location: await this.issueCode(request, step.user, options.context) };
+        const location =
+          request.responseType === 'token' ? await this.issueImplicitToken(request, client, step.user, options.context) : await this.issueCode(request, step.user, options.context);
+        return { status: options.status, location };
       }
     }
   }
@@ -266,6 +275,27 @@ export class AuthorizationFlow {
       { correlationId: context.correlationId },
     );
     return codeResponseLocation(request, code, this.deps.issuer);
+  }
+
+  /**
+   * RFC 6749 §4.2.2: the access token itself, in the fragment, never a refresh token. The same RFC 9068
+   * JWT as at /token, minted by the same issuer (active signing key; oauth.access_token.issued.v1 with
+   * grantType implicit acknowledged by the log before the redirect leaves). PKCE does not apply.
+   */
+  private async issueImplicitToken(request: AuthorizationRequest, client: RegisteredClient, user: AuthenticatedUser, context: BrowserContext): Promise<string> {
+    const issued = await this.deps.accessTokens!.issueAccessToken(
+      {
+        client,
+        grantType: 'implicit',
+        grantId: randomBytes(16).toString('base64url'),
+        subject: user.subject,
+        scopes: request.scopes,
+        audience: client.audience,
+        authTime: user.authTime,
+      },
+      context.correlationId,
+    );
+    return implicitResponseLocation(request, issued, this.deps.issuer);
   }
 
   private async loginPage(interaction: Interaction, client: RegisteredClient, status: number, extra: { username?: string; error?: string } = {}): Promise<FlowResult> {

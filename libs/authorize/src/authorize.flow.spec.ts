@@ -61,7 +61,7 @@ function clientsFile(): string {
     client_id: 'legacy-implicit',
     client_name: 'Legacy implicit client',
     token_endpoint_auth_method: 'none',
-    grant_types: ['authorization_code'],
+    grant_types: ['authorization_code', 'implicit'],
     response_types: ['code', 'token'],
     scope: 'profile',
     default_scope: 'profile',
@@ -306,7 +306,7 @@ describe('the authorization code flow (login page, consent page, code)', () => {
     expect(foreign.body).toContain('This sign-in request has expired or was already used.');
   });
 
-  it('does not serve the implicit flow: a client registered for it learns so in the fragment (RFC 6749 §4.2.2.1)', async () => {
+  it('without an access token issuer (ACCESS_TOKEN_ISSUER) the implicit flow is not served: a client registered for it learns so in the fragment (RFC 6749 §4.2.2.1)', async () => {
     const response = await new PageBrowser(injectTransport(app)).get('/authorize?response_type=token&client_id=legacy-implicit&state=s');
     expect(response.status).toBe(302);
     expect(locationOf(response)).toBe(

@@ -1,5 +1,7 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, type ForwardReference, Module, type Type } from '@nestjs/common';
 import {
+  ACCESS_TOKEN_ISSUER,
+  type AccessTokenIssuer,
   AUTHORIZATION_CODE_STORE,
   type AuthorizationCodeStore,
   CLIENT_REGISTRY,
@@ -27,19 +29,34 @@ import { SessionCodec } from './session';
 /**
  * The authorize service's feature: /authorize, the login and consent pages. Needs the client registry,
  * the authorization code store, the credential verifier (identity), the event publisher, SQL (consents)
- * and the TTL store (interactions, form tokens).
+ * and the TTL store (interactions, form tokens); for the legacy implicit flow, ACCESS_TOKEN_ISSUER
+ * (AccessTokenModule of @authz/token, imported by the app), without which that flow is not served.
  */
 @Module({})
 export class AuthorizeModule {
-  static register(): DynamicModule {
+  /** `imports`: modules providing optional dependencies, e.g. AccessTokenModule (ACCESS_TOKEN_ISSUER) for the implicit flow. */
+  static register(options: { imports?: Array<Type<unknown> | DynamicModule | ForwardReference> } = {}): DynamicModule {
     return {
       module: AuthorizeModule,
+      imports: options.imports ?? [],
       controllers: [AuthorizeController],
       providers: [
         { provide: Pages, inject: [SETTINGS], useFactory: (settings: Settings) => new Pages(settings.UI_DIR ?? BUILT_IN_UI_DIR, pagePaths(settings.ISSUER).css) },
         {
           provide: AuthorizationFlow,
-          inject: [SETTINGS, LOGGER, CLOCK, Pages, CLIENT_REGISTRY, AUTHORIZATION_CODE_STORE, CREDENTIAL_VERIFIER, EVENT_PUBLISHER, SQL_DATABASE, TTL_STORE],
+          inject: [
+            SETTINGS,
+            LOGGER,
+            CLOCK,
+            Pages,
+            CLIENT_REGISTRY,
+            AUTHORIZATION_CODE_STORE,
+            CREDENTIAL_VERIFIER,
+            EVENT_PUBLISHER,
+            SQL_DATABASE,
+            TTL_STORE,
+            { token: ACCESS_TOKEN_ISSUER, optional: true },
+          ],
           useFactory: (
             settings: Settings,
             logger: Logger,
@@ -51,6 +68,7 @@ export class AuthorizeModule {
             publisher: EventPublisher,
             db: SqlDatabase,
             ttl: TtlStore,
+            accessTokens: AccessTokenIssuer | undefined,
           ) =>
             new AuthorizationFlow({
               clients,
@@ -65,6 +83,7 @@ export class AuthorizeModule {
               logger,
               issuer: settings.ISSUER,
               codeTtlSeconds: settings.AUTHORIZATION_CODE_TTL,
+              ...(accessTokens ? { accessTokens } : {}),
             }),
         },
       ],

@@ -27,6 +27,7 @@ const interactionSchema = z
         redirectUri: z.string(),
         redirectUriGiven: z.boolean(),
         scopes: z.array(z.string()),
+        requestedScope: z.string().optional(),
         state: z.string().optional(),
         codeChallenge: z.string().optional(),
         codeChallengeMethod: z.enum(['S256', 'plain']).optional(),

@@ -175,13 +175,19 @@ describe('createEnvelope', () => {
   });
 
   it('refuses an unknown grant type and an empty audience', () => {
-    const data = { ...accessTokenIssued.data, grantType: 'implicit', audience: [] };
+    const data = { ...accessTokenIssued.data, grantType: 'device_code', audience: [] };
 
     expect(validationError(() => createEnvelope(looseEvent('oauth.access_token.issued.v1', 'grant-7', data), META))).toEqual(
       refused(
-        "invalid oauth.access_token.issued.v1: grantType: Invalid enum value. Expected 'authorization_code' | 'refresh_token' | 'client_credentials' | 'password', received 'implicit'; audience: Array must contain at least 1 element(s)",
+        "invalid oauth.access_token.issued.v1: grantType: Invalid enum value. Expected 'authorization_code' | 'refresh_token' | 'client_credentials' | 'password' | 'implicit', received 'device_code'; audience: Array must contain at least 1 element(s)",
       ),
     );
+  });
+
+  it('accepts grantType implicit (tokens of the legacy flow, a compatible addition to the schema)', () => {
+    const envelope = createEnvelope(looseEvent('oauth.access_token.issued.v1', 'grant-7', { ...accessTokenIssued.data, grantType: 'implicit' }), META);
+
+    expect(envelope.data).toEqual({ ...accessTokenIssued.data, grantType: 'implicit' });
   });
 });
 

@@ -8,8 +8,8 @@ describe('authorizationServerMetadata (RFC 8414 §2)', () => {
       token_endpoint: 'https://auth.example.org/token',
       jwks_uri: 'https://auth.example.org/jwks',
       introspection_endpoint: 'https://auth.example.org/introspect',
-      response_types_supported: ['code'],
-      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'password'],
+      response_types_supported: ['code', 'token'],
+      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'password', 'implicit'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       code_challenge_methods_supported: ['S256', 'plain'],
@@ -24,8 +24,8 @@ describe('authorizationServerMetadata (RFC 8414 §2)', () => {
       token_endpoint: 'https://example.org/tenant-a/token',
       jwks_uri: 'https://example.org/tenant-a/jwks',
       introspection_endpoint: 'https://example.org/tenant-a/introspect',
-      response_types_supported: ['code'],
-      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'password'],
+      response_types_supported: ['code', 'token'],
+      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'password', 'implicit'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       code_challenge_methods_supported: ['S256', 'plain'],
@@ -39,7 +39,7 @@ describe('authorizationServerMetadata (RFC 8414 §2)', () => {
     first.token_endpoint_auth_methods_supported.pop();
 
     const second = authorizationServerMetadata('https://auth.example.org');
-    expect(second.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials', 'password']);
+    expect(second.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials', 'password', 'implicit']);
     expect(second.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
   });
 });
@@ -53,8 +53,8 @@ describe('authorizationServerMetadata: what the deployment enables', () => {
       jwks_uri: 'https://auth.example.org/jwks',
       registration_endpoint: 'https://auth.example.org/register',
       introspection_endpoint: 'https://auth.example.org/introspect',
-      response_types_supported: ['code'],
-      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'password'],
+      response_types_supported: ['code', 'token'],
+      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'password', 'implicit'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
       token_endpoint_auth_signing_alg_values_supported: ['ES256', 'RS256', 'PS256', 'EdDSA'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
@@ -72,7 +72,7 @@ describe('authorizationServerMetadata: what the deployment enables', () => {
   it('lists the authorization endpoint, response type code and iss (RFC 9207 §3) because the code grant is served', () => {
     expect(authorizationServerMetadata('https://auth.example.org')).toMatchObject({
       authorization_endpoint: 'https://auth.example.org/authorize',
-      response_types_supported: ['code'],
+      response_types_supported: ['code', 'token'],
       authorization_response_iss_parameter_supported: true,
     });
   });

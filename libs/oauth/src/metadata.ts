@@ -30,9 +30,12 @@ export function authorizationServerMetadata(issuer: string, options: MetadataOpt
     jwks_uri: `${base}/jwks`,
     ...(options.registrationEndpoint ? { registration_endpoint: `${base}/register` } : {}),
     introspection_endpoint: `${base}/introspect`,
-    // REQUIRED by RFC 8414; empty until the authorization endpoint serves a response type.
-    response_types_supported: codeFlowServed ? ['code'] : ([] as string[]),
-    grant_types_supported: supportedGrantTypes(),
+    // REQUIRED by RFC 8414; empty until the authorization endpoint serves a response type. `token`: the
+    // legacy implicit flow (RFC 6749 §4.2), served by the authorization endpoint only to clients
+    // registered for it (seed clients; RFC 9700 §2.1.2 advises against it).
+    response_types_supported: codeFlowServed ? ['code', 'token'] : ([] as string[]),
+    // RFC 8414 §2 uses RFC 7591's grant type values, where `implicit` goes with response type `token`.
+    grant_types_supported: codeFlowServed ? [...supportedGrantTypes(), 'implicit'] : supportedGrantTypes(),
     token_endpoint_auth_methods_supported: tokenEndpointMethods,
     // RFC 8414 §2: REQUIRED when private_key_jwt is supported; "none" MUST NOT be listed.
     ...(options.privateKeyJwt ? { token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS] } : {}),

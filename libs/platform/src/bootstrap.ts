@@ -28,16 +28,26 @@ export async function startService(
   const logger = createLogger({ service, instanceId: settings.INSTANCE_ID, level: settings.LOG_LEVEL });
   for (const warning of unsafeDefaults(settings, options.env ?? process.env)) logger.warn({ setting: true }, warning);
   routeProcessWarnings(logger);
-  const app = await createHttpApp(createModule(settings, logger), logger);
+  const app = await createHttpApp(createModule(settings, logger), logger, settings.TRUST_PROXY === undefined ? {} : { trustProxy: settings.TRUST_PROXY });
   await app.listen({ host: settings.HOST, port: settings.PORT });
   const url = await app.getUrl();
   logger.info({ url: url.replace('[::1]', 'localhost'), mode: settings.MODE }, `${service} listening`);
   return { app, settings, logger, url };
 }
 
-export async function createHttpApp(module: Type<unknown> | DynamicModule, logger: Logger): Promise<NestFastifyApplication> {
+export type HttpAppOptions = {
+  /**
+   * Fastify's trustProxy (TRUST_PROXY): a hop count or the trusted proxies' IPs/CIDRs. Then request.ip
+   * is the client address of X-Forwarded-For, taken only through trusted hops; without it, the socket
+   * peer (X-Forwarded-For ignored, so a client cannot spoof its address).
+   */
+  trustProxy?: number | string[];
+};
+
+export async function createHttpApp(module: Type<unknown> | DynamicModule, logger: Logger, options: HttpAppOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

@@ -279,3 +279,24 @@ describe('authorize settings', () => {
     expect(unsafeDefaults(loadSettings('token', {}), {})).not.toContain(warning);
   });
 });
+
+describe('TRUST_PROXY (trusted proxies)', () => {
+  it('is unset by default: X-Forwarded-For is ignored', () => {
+    expect(loadSettings('token', {})).not.toHaveProperty('TRUST_PROXY');
+  });
+
+  it('reads a hop count or a comma-separated list of IPs, CIDRs and proxy-addr range names', () => {
+    expect(loadSettings('token', { TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(loadSettings('token', { TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,fd00::/8, ::1, loopback' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '192.168.1.7', 'fd00::/8', '::1', 'loopback']);
+  });
+
+  it.each([
+    ['0', 'TRUST_PROXY: a hop count must be between 1 and 10'],
+    ['11', 'TRUST_PROXY: a hop count must be between 1 and 10'],
+    ['true', 'TRUST_PROXY: expected a hop count or comma-separated IP addresses or CIDRs, not: true'],
+    ['10.0.0.0/33,ingress.local', 'TRUST_PROXY: expected a hop count or comma-separated IP addresses or CIDRs, not: 10.0.0.0/33, ingress.local'],
+    [',', 'TRUST_PROXY: expected a hop count or comma-separated IP addresses or CIDRs'],
+  ])('refuses %s (never "trust everything")', (value, message) => {
+    expect(settingsError(() => loadSettings('token', { TRUST_PROXY: value }))).toEqual({ type: SettingsError, message: `invalid settings: ${message}` });
+  });
+});

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** The services, each a separate process in the distributed mode; `suite` runs them all in one. */
@@ -25,6 +26,39 @@ const csv = z
 const ldapAttribute = z.string().regex(/^([A-Za-z][A-Za-z0-9-]*|[0-9]+(\.[0-9]+)*)$/, 'expected an LDAP attribute name');
 const int = (min: number, max: number) =>
   z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), z.coerce.number().int().min(min).max(max));
+
+/** proxy-addr's names for address ranges (what Fastify's trustProxy understands besides IPs and CIDRs). */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An IP address, a CIDR (`10.0.0.0/8`, `fd00::/8`) or one of PROXY_RANGE_NAMES. */
+function isTrustedProxyEntry(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(entry)) return true;
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^[0-9]{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
+
+/**
+ * TRUST_PROXY: a hop count (1–10: the client address is that many entries from the end of
+ * X-Forwarded-For), or a comma-separated list of the proxies' addresses/CIDRs (every hop from one of
+ * them is trusted, the first untrusted one is the client). Never "trust everything": a client could
+ * then name any address in X-Forwarded-For.
+ */
+const trustProxy = z.string().transform((text, ctx): number | string[] => {
+  const trimmed = text.trim();
+  if (/^[0-9]+$/.test(trimmed)) {
+    const hops = Number(trimmed);
+    if (hops < 1 || hops > 10) ctx.addIssue({ code: 'custom', message: 'a hop count must be between 1 and 10' });
+    return hops;
+  }
+  const entries = trimmed.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const invalid = entries.filter((entry) => !isTrustedProxyEntry(entry));
+  if (entries.length === 0 || invalid.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a hop count or comma-separated IP addresses or CIDRs${invalid.length > 0 ? `, not: ${invalid.join(', ')}` : ''}` });
+  }
+  return entries;
+});
 
 /**
  * Every setting, read from the environment and validated at startup. Each one is documented here and
@@ -182,6 +216,16 @@ export const settingsSchema = z.object({
   SIGNING_KEY_RETENTION: int(30, 2_592_000).default(86_400),
   /** Seconds between two rotation passes of a token replica (one replica at a time holds the rotation lock). */
   SIGNING_KEY_SCHEDULER_INTERVAL: int(1, 3600).default(60),
+
+  // --- trusted proxies ---
+  /**
+   * Which reverse proxies (the ingress) may tell the client's address in X-Forwarded-For: a hop count,
+   * or comma-separated IPs/CIDRs (see trustProxy above). Unset: none, X-Forwarded-For is ignored and
+   * the client address is the socket peer. It is the address the login page and the password grant
+   * send to the identity service (brute-force counters per IP): behind an ingress without this
+   * setting, every attempt counts against the ingress's address.
+   */
+  TRUST_PROXY: trustProxy.optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema> & { SERVICE: ServiceName; PORT: number; KAFKA_CLIENT_ID: string };

@@ -12,3 +12,4 @@ export * from './authorization-code-store.port';
 export * from './credential-verifier.port';
 export * from './refresh-family-store.port';
 export * from './client-key-sets.port';
+export * from './access-token-issuer.port';

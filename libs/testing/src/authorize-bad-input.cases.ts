@@ -69,7 +69,7 @@ export const AUTHORIZE_BAD_INPUT_CASES: BadInputCase[] = [
   { name: 'redirect_uri https instead of http', send: get(withParams({ redirect_uri: 'https://127.0.0.1:8091/callback' })), expected: UNREGISTERED },
   { name: 'redirect_uri in another case', send: get(withParams({ redirect_uri: 'http://127.0.0.1:8091/Callback' })), expected: UNREGISTERED },
   { name: 'response_type missing', send: get(withParams({ response_type: null })), expected: error('invalid_request', "parameter 'response_type' is missing") },
-  { name: 'response_type unknown', send: get(withParams({ response_type: 'code id_token' })), expected: error('unsupported_response_type', 'the response_type must be code') },
+  { name: 'response_type unknown', send: get(withParams({ response_type: 'code id_token' })), expected: error('unsupported_response_type', 'the response_type must be code or token') },
   { name: 'response_type token for a code client', send: get(withParams({ response_type: 'token', code_challenge: null, code_challenge_method: null })), expected: { ...error('unauthorized_client', 'the client is not registered for response_type token'), mode: 'fragment' } },
   { name: 'scope repeated', send: get([...withParams({}), ['scope', 'api:read']]), expected: error('invalid_request', "parameter 'scope' is included more than once") },
   { name: 'state repeated (not echoed)', send: get([...withParams({}), ['state', 't']]), expected: error('invalid_request', "parameter 'state' is included more than once", null) },

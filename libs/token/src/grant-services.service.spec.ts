@@ -72,7 +72,7 @@ async function deployment(options: { grace?: number; publisher?: EventPublisher;
     services.issueRefreshToken({ client: webApp, grantId: 'grant-1', grantType: 'authorization_code', subject: 'alice', scopes: ['openid', 'api:read'], audience: ['https://api.example.org'], authTime: T0 - 5 });
   const events = () => bus.readTopic(Topics.tokens).map((record) => deserializeEnvelope(record.value));
   const eventData = () => events().map((event) => ({ type: event.type, subject: event.subject, data: event.data }));
-  return { db, bus, codes, services, exchange, start, events, eventData, minted };
+  return { db, bus, codes, service, services, exchange, start, events, eventData, minted };
 }
 
 describe('GrantServicesService: refresh token families on PGlite, events on the bus', () => {
@@ -262,6 +262,15 @@ describe('GrantServicesService: resource owner credentials', () => {
     expect(await services.verifyCredentials(check)).toEqual({ outcome: 'refused' });
     expect(await services.verifyCredentials(check)).toEqual({ outcome: 'refused' });
     expect(verifier.verify).toHaveBeenCalledTimes(3);
+  });
+
+  it("passes the request's client IP to the identity service (brute-force counters per end user, not per ingress)", async () => {
+    const verifier: CredentialVerifier = { verify: jest.fn(async () => ({ outcome: 'invalid_credentials' as const })) };
+    const { service } = await deployment({ verifier });
+
+    await service.forRequest('request-2', '198.51.100.7').verifyCredentials(check);
+    await service.forRequest('request-3').verifyCredentials(check);
+    expect((verifier.verify as jest.Mock).mock.calls).toEqual([[{ ...check, clientIp: '198.51.100.7' }], [check]]);
   });
 
   it('answers temporarily_unavailable when the identity service is down or not configured', async () => {

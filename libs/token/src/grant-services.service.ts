@@ -59,8 +59,12 @@ export class GrantServicesService {
     @Optional() @Inject(CREDENTIAL_VERIFIER) private readonly credentials?: CredentialVerifier,
   ) {}
 
-  /** The services for one request: its events carry the request's correlation id. */
-  forRequest(correlationId?: string): GrantServices {
+  /**
+   * The services for one request: its events carry the request's correlation id; a credential check
+   * carries the end user's IP (request.ip: the socket peer, or the X-Forwarded-For address behind
+   * TRUST_PROXY), so the identity service counts failures per user address, not per ingress.
+   */
+  forRequest(correlationId?: string, clientIp?: string): GrantServices {
     const publish = (events: DomainEvent[]) => this.publish(events, correlationId);
     return {
       redeemAuthorizationCode: (codeHash) => this.redeemAuthorizationCode(codeHash),
@@ -72,7 +76,7 @@ export class GrantServicesService {
         ),
       issueRefreshToken: (request) => this.issueRefreshToken(request, publish),
       exchangeRefreshToken: (request) => this.exchangeRefreshToken(request, publish),
-      verifyCredentials: (check) => this.verifyCredentials(check),
+      verifyCredentials: (check) => this.verifyCredentials(clientIp ? { ...check, clientIp } : check),
     };
   }
 
@@ -194,7 +198,7 @@ export class GrantServicesService {
     });
   }
 
-  private async verifyCredentials(check: ResourceOwnerCredentials): Promise<CredentialsResult> {
+  private async verifyCredentials(check: ResourceOwnerCredentials & { clientIp?: string }): Promise<CredentialsResult> {
     if (!this.credentials) {
       // A token service wired without the identity service cannot check passwords: an outage, not a refusal.
       this.logger.error({ clientId: check.clientId }, 'password grant: no credential verifier is configured');

@@ -31,7 +31,8 @@ export class TokenController {
     return handleTokenRequest({ parameters, authorizationHeader: authorization }, {
       findClient: (id) => this.clients.find(id),
       issuer,
-      services: this.grantServices.forRequest(correlationId),
+      // request.ip: the socket peer, or the client address of X-Forwarded-For through TRUST_PROXY hops only.
+      services: this.grantServices.forRequest(correlationId, request.ip),
       clientAuthentication: this.clientAuthentication.forTokenEndpoint(),
     });
   }

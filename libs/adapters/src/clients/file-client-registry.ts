@@ -1,52 +1,54 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { grantType, storedSecretHash } from '@authz/contracts';
-import { CLIENT_AUTH_METHODS, isAcceptableRedirectUri, RESPONSE_TYPES, type RegisteredClient } from '@authz/oauth';
+import { storedSecretHash } from '@authz/contracts';
+import { CLIENT_AUTH_METHODS, CLIENT_METADATA_FIELDS, OAuthError, type RegisteredClient, SEED_CLIENT_POLICY, validateClientMetadata } from '@authz/oauth';
 
-/** One client in the seed file; names follow RFC 7591 client metadata. */
-const seedClient = z
-  .object({
-    client_id: z.string().min(1),
-    client_name: z.string().min(1),
-    /**
-     * The stored hash of the secret, never the secret: `sha256:<base64url>` (unkeyed) or
-     * `hmac-sha256:<base64url>` (keyed with CLIENT_SECRET_PEPPER, as `npm run cli -- clients hash-secret` prints).
-     * Required unless the method is "none".
-     */
-    client_secret_hash: storedSecretHash.optional(),
-    token_endpoint_auth_method: z.enum(CLIENT_AUTH_METHODS),
-    grant_types: z.array(grantType).min(1),
-    scope: z.string().default(''),
-    default_scope: z.string().default(''),
-    audience: z.array(z.string().min(1)).default([]),
-    redirect_uris: z.array(z.string().url()).default([]),
-    access_token_ttl: z.number().int().min(30).max(86_400).optional(),
-    /** RFC 7591 §2; default ["code"] with the authorization_code grant. "token" (implicit) is legacy. */
-    response_types: z.array(z.enum(RESPONSE_TYPES)).optional(),
-    /** PKCE on the code flow; default true (public clients always). */
-    require_pkce: z.boolean().optional(),
-    /** Accept code_challenge_method=plain; default false. */
-    allow_plain_pkce: z.boolean().optional(),
-    /** First-party client: no consent page; default false. */
-    skip_consent: z.boolean().optional(),
-  })
-  .strict()
-  .superRefine((client, ctx) => {
-    const confidential = client.token_endpoint_auth_method !== 'none';
-    if (confidential !== (client.client_secret_hash !== undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'client_secret_hash is required for confidential clients and refused for public ones' });
-    }
-    const allowed = split(client.scope);
-    if (split(client.default_scope).some((scope) => !allowed.includes(scope))) {
-      ctx.addIssue({ code: 'custom', message: 'default_scope must be a subset of scope' });
-    }
-    // RFC 6749 §3.1.2, RFC 9700 §2.1: absolute, no fragment, https or loopback http, never javascript: or data:.
-    for (const uri of client.redirect_uris) {
-      if (!isAcceptableRedirectUri(uri)) ctx.addIssue({ code: 'custom', message: `redirect_uri not acceptable: ${uri}` });
-    }
-  });
+/**
+ * What only a seed client has besides its RFC 7591 metadata: its id, and the stored hash of its secret,
+ * never the secret: `sha256:<base64url>` (unkeyed) or `hmac-sha256:<base64url>` (keyed with
+ * CLIENT_SECRET_PEPPER, as `npm run cli -- clients hash-secret` prints). The name, the method and the
+ * grant types are required here (registration has defaults for them).
+ */
+const seedIdentity = z.object({
+  client_id: z.string().min(1).max(255),
+  client_secret_hash: storedSecretHash.optional(),
+  client_name: z.string().min(1),
+  token_endpoint_auth_method: z.enum(CLIENT_AUTH_METHODS),
+  grant_types: z.array(z.string()).min(1),
+});
 
-const seedFile = z.object({ clients: z.array(seedClient) }).strict();
+const SEED_ONLY_FIELDS = ['client_id', 'client_secret_hash'];
+const SECRET_METHODS: readonly string[] = ['client_secret_basic', 'client_secret_post'];
+
+const seedFile = z.object({ clients: z.array(z.record(z.unknown())) }).strict();
+
+/**
+ * One seed client, validated like a registration (RFC 7591 §2: redirect URI rules, grant and response
+ * type consistency, lifetimes, jwks/jwks_uri; validateClientMetadata) with SEED_CLIENT_POLICY: what only
+ * an operator's file may have (the legacy implicit flow, private-use scheme redirect URIs). Unknown
+ * members are refused (a typo must not silently drop a setting); an empty scope is no scope.
+ */
+function parseSeedClient(raw: Record<string, unknown>): RegisteredClient {
+  const unknown = Object.keys(raw).filter((key) => !SEED_ONLY_FIELDS.includes(key) && !CLIENT_METADATA_FIELDS.includes(key));
+  if (unknown.length > 0) throw new Error(`unknown members: ${unknown.join(', ')}`);
+  const identity = seedIdentity.safeParse(raw);
+  if (!identity.success) throw new Error(identity.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
+  const { client_id: clientId, client_secret_hash: secretHash, token_endpoint_auth_method: method } = identity.data;
+  // A secret only for the secret methods: a public client has none, a private_key_jwt client its keys.
+  if (SECRET_METHODS.includes(method) !== (secretHash !== undefined)) {
+    throw new Error(`client_secret_hash is required for ${SECRET_METHODS.join(' and ')} and refused otherwise`);
+  }
+  const { client_id: _id, client_secret_hash: _hash, ...metadata } = raw;
+  for (const name of ['scope', 'default_scope']) if (metadata[name] === '') delete metadata[name];
+  let validated;
+  try {
+    validated = validateClientMetadata(metadata, SEED_CLIENT_POLICY);
+  } catch (error) {
+    if (error instanceof OAuthError) throw new Error(`${error.error}: ${error.description}`);
+    throw error;
+  }
+  return { clientId, ...(secretHash ? { secretHash } : {}), ...validated };
+}
 
 /**
  * The seed clients of a JSON file (deploy/seed/clients.json), validated at startup. The
@@ -65,25 +67,16 @@ export class FileClientRegistry {
       throw new Error(`${origin}: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
     }
     const clients = new Map<string, RegisteredClient>();
-    for (const client of parsed.data.clients) {
-      if (clients.has(client.client_id)) throw new Error(`${origin}: duplicate client_id ${client.client_id}`);
-      clients.set(client.client_id, {
-        clientId: client.client_id,
-        clientName: client.client_name,
-        ...(client.client_secret_hash ? { secretHash: client.client_secret_hash } : {}),
-        tokenEndpointAuthMethod: client.token_endpoint_auth_method,
-        grantTypes: client.grant_types,
-        scope: split(client.scope),
-        defaultScope: split(client.default_scope),
-        audience: client.audience,
-        redirectUris: client.redirect_uris,
-        ...(client.access_token_ttl ? { accessTokenTtl: client.access_token_ttl } : {}),
-        ...(client.response_types ? { responseTypes: client.response_types } : {}),
-        ...(client.require_pkce !== undefined ? { requirePkce: client.require_pkce } : {}),
-        ...(client.allow_plain_pkce !== undefined ? { allowPlainPkce: client.allow_plain_pkce } : {}),
-        ...(client.skip_consent !== undefined ? { skipConsent: client.skip_consent } : {}),
-      });
-    }
+    parsed.data.clients.forEach((raw, index) => {
+      let client: RegisteredClient;
+      try {
+        client = parseSeedClient(raw);
+      } catch (error) {
+        throw new Error(`${origin}: clients.${index}${typeof raw.client_id === 'string' ? ` (${raw.client_id})` : ''}: ${(error as Error).message}`);
+      }
+      if (clients.has(client.clientId)) throw new Error(`${origin}: duplicate client_id ${client.clientId}`);
+      clients.set(client.clientId, client);
+    });
     return clients;
   }
 
@@ -94,8 +87,4 @@ export class FileClientRegistry {
   all(): RegisteredClient[] {
     return [...this.clients.values()];
   }
-}
-
-function split(scope: string): string[] {
-  return scope.split(' ').filter(Boolean);
 }

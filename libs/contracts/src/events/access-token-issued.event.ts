@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Topics } from '../topics';
-import { grantType, sha256Hash } from './common';
+import { accessTokenGrantType, sha256Hash } from './common';
 
 /**
  * An access token was issued. Emitted, and acknowledged by the log, before the token leaves the server.
@@ -13,7 +13,8 @@ export const accessTokenIssuedV1 = {
     .object({
       jti: z.string().min(1),
       grantId: z.string().min(1),
-      grantType,
+      /** `implicit` for a token of the legacy implicit flow (RFC 6749 §4.2), added compatibly. */
+      grantType: accessTokenGrantType,
       clientId: z.string().min(1),
       /** The resource owner, or the client id for client_credentials (RFC 9068 §2.2). */
       sub: z.string().min(1),

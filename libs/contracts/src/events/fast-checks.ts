@@ -1,3 +1,4 @@
+import { accessTokenGrantType } from './common';
 import type { EventType } from './registry';
 
 /**
@@ -12,7 +13,7 @@ export const FAST_CHECKS: Partial<Record<EventType, (data: unknown) => boolean>>
 };
 
 const ISSUED_KEYS = new Set(['jti', 'grantId', 'grantType', 'clientId', 'sub', 'scope', 'audience', 'issuedAt', 'expiresAt', 'tokenHash']);
-const GRANT_TYPES = new Set(['authorization_code', 'refresh_token', 'client_credentials', 'password']);
+const GRANT_TYPES: ReadonlySet<string> = new Set(accessTokenGrantType.options);
 const SHA256_HASH = /^sha256:[A-Za-z0-9_-]{43}$/;
 
 const nonEmpty = (value: unknown): boolean => typeof value === 'string' && value.length > 0;

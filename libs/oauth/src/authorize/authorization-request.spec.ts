@@ -7,7 +7,7 @@ import {
   UnsafeAuthorizationRequest,
   validateAuthorizationRequest,
 } from './authorization-request';
-import { codeResponseLocation, errorResponseLocation } from './authorization-response';
+import { codeResponseLocation, errorResponseLocation, implicitResponseLocation } from './authorization-response';
 import { consentNeeded, type DecisionInput, decideAuthorizationStep, sessionSatisfies } from './authorization-decision';
 import { isAcceptableRedirectUri, matchesRegisteredRedirectUri } from './redirect-uri';
 
@@ -144,6 +144,7 @@ describe('validateAuthorizationRequest (RFC 6749 §4.1.1, RFC 7636 §4.3)', () =
       redirectUri: 'https://app.example.com/cb',
       redirectUriGiven: true,
       scopes: ['profile', 'api:read'],
+      requestedScope: 'profile api:read',
       state: 's1',
       codeChallenge: CHALLENGE,
       codeChallengeMethod: 'S256',
@@ -159,7 +160,7 @@ describe('validateAuthorizationRequest (RFC 6749 §4.1.1, RFC 7636 §4.3)', () =
 
   it.each<[string, Record<string, string>, string, string]>([
     ['missing response_type', { response_type: '' }, 'invalid_request', "parameter 'response_type' is missing"],
-    ['unknown response_type', { response_type: 'id_token' }, 'unsupported_response_type', 'the response_type must be code'],
+    ['unknown response_type', { response_type: 'id_token' }, 'unsupported_response_type', 'the response_type must be code or token'],
     ['implicit for a code-only client', { response_type: 'token' }, 'unauthorized_client', 'the client is not registered for response_type token'],
     ['unknown scope', { scope: 'admin' }, 'invalid_scope', 'the client may not request: admin'],
     ['malformed scope', { scope: 'profile  api:read' }, 'invalid_scope', 'the scope parameter is malformed'],
@@ -196,7 +197,15 @@ describe('validateAuthorizationRequest (RFC 6749 §4.1.1, RFC 7636 §4.3)', () =
       redirectUri: 'https://legacy.example.com/cb',
       redirectUriGiven: false,
       scopes: ['profile'],
+      requestedScope: 'profile',
       prompt: [],
+    });
+  });
+
+  it('refuses PKCE parameters on an implicit request (RFC 7636 is for the code flow)', async () => {
+    expect(await redirected(params({ response_type: 'token', client_id: 'legacy', code_challenge: CHALLENGE, code_challenge_method: 'S256' }))).toEqual({
+      error: 'invalid_request',
+      description: 'PKCE applies to response_type code only',
     });
   });
 });
@@ -213,6 +222,33 @@ describe('authorization responses (RFC 6749 §4.1.2, RFC 9207 §2)', () => {
     );
     expect(errorResponseLocation({ redirectUri: 'https://legacy.example.com/cb', responseMode: 'fragment' }, 'login_required', 'x', 'https://i')).toBe(
       'https://legacy.example.com/cb#error=login_required&error_description=x&iss=https%3A%2F%2Fi',
+    );
+  });
+});
+
+describe('implicit responses (RFC 6749 §4.2.2, RFC 9207 §2)', () => {
+  const implicit: AuthorizationRequest = {
+    responseType: 'token',
+    clientId: 'legacy',
+    redirectUri: 'https://legacy.example.com/cb',
+    redirectUriGiven: false,
+    scopes: ['profile', 'api:read'],
+    requestedScope: 'api:read profile',
+    state: 'a b&c',
+    prompt: [],
+  };
+  const issued = { accessToken: 'eyJ.x.y', expiresIn: 600, scope: 'profile api:read' };
+
+  it('puts the token, its type and lifetime, state and iss in the fragment, never a refresh token; no scope when it is the requested one', () => {
+    expect(implicitResponseLocation(implicit, issued, 'https://issuer.example')).toBe(
+      'https://legacy.example.com/cb#access_token=eyJ.x.y&token_type=Bearer&expires_in=600&state=a+b%26c&iss=https%3A%2F%2Fissuer.example',
+    );
+  });
+
+  it('names the scope when it differs from the request (the default scope of a request without one)', () => {
+    const { requestedScope: _, state: __, ...withoutScope } = implicit;
+    expect(implicitResponseLocation(withoutScope, issued, 'https://i')).toBe(
+      'https://legacy.example.com/cb#access_token=eyJ.x.y&token_type=Bearer&expires_in=600&scope=profile+api%3Aread&iss=https%3A%2F%2Fi',
     );
   });
 });

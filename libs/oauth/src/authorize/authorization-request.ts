@@ -28,6 +28,8 @@ export type AuthorizationRequest = {
   /** Whether the request named redirect_uri (RFC 6749 §4.1.3: then the token request must repeat it). */
   redirectUriGiven: boolean;
   scopes: string[];
+  /** The scope parameter as the request had it (absent: none): the implicit response names the scope when it differs (RFC 6749 §4.2.2). */
+  requestedScope?: string;
   state?: string;
   codeChallenge?: string;
   codeChallengeMethod?: CodeChallengeMethod;
@@ -130,7 +132,7 @@ export function validateAuthorizationRequest(parameters: RawParameters, target: 
   const responseType = single.get('response_type');
   if (responseType === undefined) throw new AuthorizationRequestError('invalid_request', "parameter 'response_type' is missing");
   if (responseType !== 'code' && responseType !== 'token') {
-    throw new AuthorizationRequestError('unsupported_response_type', 'the response_type must be code');
+    throw new AuthorizationRequestError('unsupported_response_type', 'the response_type must be code or token');
   }
   if (!responseTypesOf(client).includes(responseType)) {
     throw new AuthorizationRequestError('unauthorized_client', `the client is not registered for response_type ${responseType}`);
@@ -159,6 +161,7 @@ export function validateAuthorizationRequest(parameters: RawParameters, target: 
     redirectUri: target.redirectUri,
     redirectUriGiven: target.redirectUriGiven,
     scopes,
+    ...(single.has('scope') ? { requestedScope: single.get('scope') } : {}),
     ...(single.has('state') ? { state: single.get('state') } : {}),
     ...pkce,
     prompt,

@@ -1,4 +1,6 @@
 import { errorDescription } from '../errors';
+import type { IssuedAccessToken } from '../grants/grant-handler';
+import { responseScope } from '../scope';
 import type { AuthorizationErrorCode, AuthorizationRequest, ResponseTarget } from './authorization-request';
 
 /**
@@ -17,6 +19,22 @@ export function authorizationResponseLocation(redirectUri: string, responseMode:
 /** A successful code response (RFC 6749 §4.1.2; RFC 9207 §2). */
 export function codeResponseLocation(request: AuthorizationRequest, code: string, issuer: string): string {
   return authorizationResponseLocation(request.redirectUri, 'query', { code, state: request.state, iss: issuer });
+}
+
+/**
+ * A successful implicit response (RFC 6749 §4.2.2), in the fragment: the access token, its type and
+ * lifetime, `scope` only when it differs from the request's ("OPTIONAL, if identical … otherwise,
+ * REQUIRED"), `state`, `iss` (RFC 9207 §2). Never a refresh token (§4.2.2: "MUST NOT issue").
+ */
+export function implicitResponseLocation(request: AuthorizationRequest, issued: IssuedAccessToken, issuer: string): string {
+  return authorizationResponseLocation(request.redirectUri, 'fragment', {
+    access_token: issued.accessToken,
+    token_type: 'Bearer',
+    expires_in: String(issued.expiresIn),
+    scope: responseScope(request.requestedScope, request.scopes),
+    state: request.state,
+    iss: issuer,
+  });
 }
 
 /** An error response (RFC 6749 §4.1.2.1, §4.2.2.1; RFC 9207 §2). */

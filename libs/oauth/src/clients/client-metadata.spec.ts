@@ -1,5 +1,5 @@
 import { InvalidClientMetadata, InvalidRedirectUri, OAuthError } from '../errors';
-import { clientInformationResponse, isAcceptableClientUrl, validateClientMetadata } from './client-metadata';
+import { clientInformationResponse, isAcceptableClientUrl, SEED_CLIENT_POLICY, validateClientMetadata } from './client-metadata';
 import type { RegisteredClient } from './registered-client';
 
 const EC_KEY = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1', alg: 'ES256', use: 'sig' };
@@ -192,6 +192,41 @@ describe('validateClientMetadata (RFC 7591 §2, §3.2.2)', () => {
     ])('refuses a body that is not a JSON object (%s)', (_case, body) => {
       expect(refusal(body)).toEqual(invalidMetadata('the request body must be a JSON object'));
     });
+  });
+});
+
+describe('validateClientMetadata with SEED_CLIENT_POLICY (the seed file: what only an operator may register)', () => {
+  const LEGACY = { client_name: 'Legacy', token_endpoint_auth_method: 'none', grant_types: ['implicit'], response_types: ['token'], redirect_uris: ['https://legacy.example/cb'], scope: 'profile' };
+
+  it('accepts the legacy implicit flow: grant type implicit with response type token, implicit not a token endpoint grant', () => {
+    expect(validateClientMetadata(LEGACY, SEED_CLIENT_POLICY)).toStrictEqual({
+      clientName: 'Legacy',
+      tokenEndpointAuthMethod: 'none',
+      grantTypes: [],
+      responseTypes: ['token'],
+      scope: ['profile'],
+      defaultScope: [],
+      audience: [],
+      redirectUris: ['https://legacy.example/cb'],
+    });
+    expect(validateClientMetadata({ ...LEGACY, response_types: undefined }, SEED_CLIENT_POLICY).responseTypes).toEqual(['token']);
+  });
+
+  it('accepts a private-use scheme redirect URI (RFC 8252 §7.1), never javascript: or data:', () => {
+    expect(validateClientMetadata({ ...WEB_APP, redirect_uris: ['com.example.app:/cb'] }, SEED_CLIENT_POLICY).redirectUris).toEqual(['com.example.app:/cb']);
+    expect(() => validateClientMetadata({ ...WEB_APP, redirect_uris: ['javascript:alert(1)'] }, SEED_CLIENT_POLICY)).toThrow(InvalidRedirectUri);
+  });
+
+  it('still refuses implicit and private-use schemes to a registration', () => {
+    expect(refusal(LEGACY)).toEqual(invalidMetadata("grant_types.0: Invalid enum value. Expected 'authorization_code' | 'refresh_token' | 'client_credentials' | 'password', received 'implicit'"));
+    expect(refusal({ ...WEB_APP, redirect_uris: ['com.example.app:/cb'] })).toEqual(invalidRedirect(BAD_REDIRECT));
+  });
+
+  it('requires the implicit grant and response type token together, and a redirect URI (RFC 7591 §2.1)', () => {
+    expect(() => validateClientMetadata({ ...LEGACY, grant_types: ['authorization_code'], response_types: ['code', 'token'] }, SEED_CLIENT_POLICY)).toThrow(
+      'grant_types and response_types are inconsistent: implicit goes with the response type token (RFC 7591 section 2.1)',
+    );
+    expect(() => validateClientMetadata({ ...LEGACY, redirect_uris: [] }, SEED_CLIENT_POLICY)).toThrow('the implicit grant requires at least one redirect URI');
   });
 });
 

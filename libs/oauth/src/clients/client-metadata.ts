@@ -1,7 +1,22 @@
 import { z } from 'zod';
 import { clientPublicJwk, grantType, type GrantType } from '@authz/contracts';
+import { isAcceptableRedirectUri } from '../authorize/redirect-uri';
 import { InvalidClientMetadata, InvalidRedirectUri } from '../errors';
 import { CLIENT_AUTH_METHODS, RESPONSE_TYPES, type RegisteredClient } from './registered-client';
+
+/**
+ * What else a client may have beyond RFC 7591 registration: only the operator's seed file (CLIENTS_FILE)
+ * asks for these. Registration (POST /register, the admin CLI) uses none.
+ */
+export type ClientMetadataPolicy = {
+  /** Grant type `implicit` with response type `token` (RFC 6749 §4.2: legacy, RFC 9700 §2.1.2 advises against it). */
+  allowImplicit?: boolean;
+  /** Redirect URIs with a private-use scheme of a native app (RFC 8252 §7.1), e.g. `com.example.app:/cb`. */
+  allowPrivateUseSchemes?: boolean;
+};
+
+/** The seed file's policy: implicit and private-use schemes allowed. */
+export const SEED_CLIENT_POLICY: ClientMetadataPolicy = { allowImplicit: true, allowPrivateUseSchemes: true };
 
 /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ); a scope value is tokens joined by one space. */
 const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/;
@@ -33,15 +48,19 @@ const uri = (what: string) =>
     .max(MAX_URI)
     .refine(isAcceptableClientUrl, `${what} must be an absolute https URL (http only on a loopback host) without a fragment`);
 
-const redirectUri = z
-  .string({ invalid_type_error: 'each redirect URI must be a string' })
-  .superRefine((value, ctx) => {
+/** A private-use scheme redirect URI (RFC 8252 §7.1): not http(s), otherwise acceptable (never javascript:, data:…). */
+function isPrivateUseRedirectUri(value: string): boolean {
+  return !/^https?:/i.test(value) && isAcceptableRedirectUri(value);
+}
+
+const redirectUri = (policy: ClientMetadataPolicy) =>
+  z.string({ invalid_type_error: 'each redirect URI must be a string' }).superRefine((value, ctx) => {
     if (value.length > MAX_URI) {
       ctx.addIssue({ code: 'custom', message: 'a redirect URI is too long', params: { kind: REDIRECT_ISSUE } });
-    } else if (!isAcceptableClientUrl(value)) {
+    } else if (!isAcceptableClientUrl(value) && !(policy.allowPrivateUseSchemes === true && isPrivateUseRedirectUri(value))) {
       ctx.addIssue({
         code: 'custom',
-        message: 'a redirect URI must be an absolute https URL (http only on a loopback host) without a fragment',
+        message: `a redirect URI must be an absolute https URL (http only on a loopback host${policy.allowPrivateUseSchemes ? ', or a private-use scheme' : ''}) without a fragment`,
         params: { kind: REDIRECT_ISSUE },
       });
     }
@@ -55,45 +74,58 @@ const ttl = (min: number, max: number) => z.number().int().min(min).max(max);
  * PKCE and consent flags). Unknown members are ignored (RFC 7591 §2: the server "MUST ignore any client
  * metadata sent by the client that it does not understand"); known ones are validated strictly.
  */
-const clientMetadata = z
-  .object({
-    redirect_uris: z.array(redirectUri, { invalid_type_error: 'redirect_uris must be an array of URIs' }).max(20).default([]),
-    // RFC 7591 §2: the default is client_secret_basic.
-    token_endpoint_auth_method: z.enum(CLIENT_AUTH_METHODS).default('client_secret_basic'),
-    // RFC 7591 §2: the default grant type is authorization_code, the default response type code.
-    grant_types: z.array(grantType).min(1).max(10).default(['authorization_code']),
-    response_types: z.array(z.enum(RESPONSE_TYPES)).max(5).optional(),
-    client_name: z.string().min(1).max(MAX_TEXT).optional(),
-    client_uri: uri('client_uri').optional(),
-    logo_uri: uri('logo_uri').optional(),
-    scope: scopeValue.optional(),
-    jwks: z.object({ keys: z.array(clientPublicJwk).min(1).max(10) }).strict().optional(),
-    jwks_uri: uri('jwks_uri').optional(),
-    // Extensions of this server (the seed file's names).
-    default_scope: scopeValue.optional(),
-    audience: z.array(z.string().min(1).max(MAX_URI)).max(10).default([]),
-    access_token_ttl: ttl(30, 86_400).optional(),
-    refresh_token_ttl: ttl(60, 31_536_000).optional(),
-    refresh_token_idle_ttl: ttl(60, 31_536_000).optional(),
-    require_pkce: z.boolean().optional(),
-    allow_plain_pkce: z.boolean().optional(),
-    skip_consent: z.boolean().optional(),
-  })
-  .strip();
+const clientMetadataSchema = (policy: ClientMetadataPolicy) =>
+  z
+    .object({
+      redirect_uris: z.array(redirectUri(policy), { invalid_type_error: 'redirect_uris must be an array of URIs' }).max(20).default([]),
+      // RFC 7591 §2: the default is client_secret_basic.
+      token_endpoint_auth_method: z.enum(CLIENT_AUTH_METHODS).default('client_secret_basic'),
+      // RFC 7591 §2: the default grant type is authorization_code, the default response type code.
+      grant_types: z
+        .array(policy.allowImplicit ? z.union([grantType, z.literal('implicit')]) : grantType)
+        .min(1)
+        .max(10)
+        .default(['authorization_code']),
+      response_types: z.array(z.enum(RESPONSE_TYPES)).max(5).optional(),
+      client_name: z.string().min(1).max(MAX_TEXT).optional(),
+      client_uri: uri('client_uri').optional(),
+      logo_uri: uri('logo_uri').optional(),
+      scope: scopeValue.optional(),
+      jwks: z.object({ keys: z.array(clientPublicJwk).min(1).max(10) }).strict().optional(),
+      jwks_uri: uri('jwks_uri').optional(),
+      // Extensions of this server (the seed file's names).
+      default_scope: scopeValue.optional(),
+      audience: z.array(z.string().min(1).max(MAX_URI)).max(10).default([]),
+      access_token_ttl: ttl(30, 86_400).optional(),
+      refresh_token_ttl: ttl(60, 31_536_000).optional(),
+      refresh_token_idle_ttl: ttl(60, 31_536_000).optional(),
+      require_pkce: z.boolean().optional(),
+      allow_plain_pkce: z.boolean().optional(),
+      skip_consent: z.boolean().optional(),
+    })
+    .strip();
 
-export type ClientMetadataInput = z.input<typeof clientMetadata>;
+const REGISTRATION_SCHEMA = clientMetadataSchema({});
+const SEED_SCHEMA = clientMetadataSchema(SEED_CLIENT_POLICY);
+const schemaFor = (policy: ClientMetadataPolicy) =>
+  policy.allowImplicit === true && policy.allowPrivateUseSchemes === true ? SEED_SCHEMA : policy.allowImplicit || policy.allowPrivateUseSchemes ? clientMetadataSchema(policy) : REGISTRATION_SCHEMA;
+
+/** The metadata members this server understands (the seed file refuses any other, to catch typos). */
+export const CLIENT_METADATA_FIELDS: readonly string[] = Object.keys(REGISTRATION_SCHEMA.shape);
+
+export type ClientMetadataInput = z.input<typeof REGISTRATION_SCHEMA>;
 
 /** What a registration or an update sets: a RegisteredClient without its identity and credentials. */
 export type ClientMetadata = Omit<RegisteredClient, 'clientId' | 'secretHash' | 'clientIdIssuedAt'>;
 
 /**
- * Validates a registration (RFC 7591 §2, §3.1) or an update request (RFC 7592 §2.2) and maps it onto
- * the client model. A bad redirect URI is invalid_redirect_uri; any other bad or inconsistent value
+ * Validates a registration (RFC 7591 §2, §3.1) or an update request (RFC 7592 §2.2), or with
+ * SEED_CLIENT_POLICY a client of the seed file, and maps it onto the client model. A bad redirect URI is invalid_redirect_uri; any other bad or inconsistent value
  * is invalid_client_metadata (RFC 7591 §3.2.2), with the first problem as the description.
  */
-export function validateClientMetadata(body: unknown): ClientMetadata {
+export function validateClientMetadata(body: unknown, policy: ClientMetadataPolicy = {}): ClientMetadata {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidClientMetadata('the request body must be a JSON object');
-  const parsed = clientMetadata.safeParse(body);
+  const parsed = schemaFor(policy).safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
@@ -101,9 +133,12 @@ export function validateClientMetadata(body: unknown): ClientMetadata {
     throw new InvalidClientMetadata(`${where}${issue.message}`);
   }
   const metadata = parsed.data;
-  const grantTypes = [...new Set(metadata.grant_types)];
-  const responseTypes = [...new Set(metadata.response_types ?? (grantTypes.includes('authorization_code') ? ['code' as const] : []))];
-  checkConsistency(metadata, grantTypes, responseTypes);
+  const requestedGrantTypes = [...new Set(metadata.grant_types)];
+  // `implicit` is a grant type of RFC 7591 §2.1 (with response type token), not one of the token endpoint.
+  const grantTypes = requestedGrantTypes.filter((type): type is GrantType => type !== 'implicit');
+  const implicit = requestedGrantTypes.length !== grantTypes.length;
+  const responseTypes = [...new Set(metadata.response_types ?? (grantTypes.includes('authorization_code') ? ['code' as const] : implicit ? ['token' as const] : []))];
+  checkConsistency(metadata, grantTypes, responseTypes, { implicit, allowImplicit: policy.allowImplicit === true });
 
   const scope = metadata.scope ? [...new Set(metadata.scope.split(' '))] : [];
   const defaultScope = metadata.default_scope ? [...new Set(metadata.default_scope.split(' '))] : [];
@@ -130,14 +165,18 @@ export function validateClientMetadata(body: unknown): ClientMetadata {
   };
 }
 
-type ParsedMetadata = z.output<typeof clientMetadata>;
+type ParsedMetadata = Omit<z.output<typeof REGISTRATION_SCHEMA>, 'grant_types'>;
 
 /** RFC 7591 §2 and §2.1: values that are valid alone but not together. */
-function checkConsistency(metadata: ParsedMetadata, grantTypes: GrantType[], responseTypes: string[]): void {
+function checkConsistency(metadata: ParsedMetadata, grantTypes: GrantType[], responseTypes: string[], implicitFlow: { implicit: boolean; allowImplicit: boolean }): void {
   const refuse = (why: string) => new InvalidClientMetadata(why);
-  // RFC 7591 §2.1: grant_types authorization_code ⇔ response_types code; response type token would
-  // need the implicit grant, which this server does not offer (RFC 9700 §2.1.2).
-  if (responseTypes.includes('token')) throw refuse('response type token (the implicit grant) is not supported');
+  // RFC 7591 §2.1: grant_types authorization_code ⇔ response_types code, implicit ⇔ token. Registration
+  // never offers the implicit grant (RFC 9700 §2.1.2); only a seed client may have it (legacy).
+  if (responseTypes.includes('token') && !implicitFlow.allowImplicit) throw refuse('response type token (the implicit grant) is not supported');
+  if (implicitFlow.implicit !== responseTypes.includes('token')) {
+    throw refuse('grant_types and response_types are inconsistent: implicit goes with the response type token (RFC 7591 section 2.1)');
+  }
+  if (implicitFlow.implicit && metadata.redirect_uris.length === 0) throw new InvalidRedirectUri('the implicit grant requires at least one redirect URI');
   if (grantTypes.includes('authorization_code') !== responseTypes.includes('code')) {
     throw refuse('grant_types and response_types are inconsistent: authorization_code goes with the response type code (RFC 7591 section 2.1)');
   }

@@ -1,4 +1,4 @@
-import type { GrantRevocationReason, GrantType } from '@authz/contracts';
+import type { AccessTokenGrantType, GrantRevocationReason, GrantType } from '@authz/contracts';
 import type { AuthorizationCodeGrant } from '../authorization-code';
 import type { RegisteredClient } from '../clients/registered-client';
 import type { OAuthParameters } from '../form';
@@ -17,7 +17,8 @@ export type TokenResponse = {
 /** What a grant asks the token service to mint; the service signs it and records it in the log. */
 export type AccessTokenRequest = {
   client: RegisteredClient;
-  grantType: GrantType;
+  /** The grant, or `implicit` for the authorization endpoint's legacy flow (RFC 6749 §4.2). */
+  grantType: AccessTokenGrantType;
   /** The resource owner, or the client id when there is none (RFC 9068 §2.2). */
   subject: string;
   scopes: string[];
