@@ -47,7 +47,7 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, logge
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 500;
       const body = status < 500 ? new InvalidRequest('the request path is malformed').toBody() : new ServerError().toBody();
-      void reply.status(status).headers({ 'cache-control': 'no-store', 'x-request-id': request.id, 'x-content-type-options': 'nosniff' }).send(body);
+      void reply.status(status).headers({ 'cache-control': 'no-store', pragma: 'no-cache', 'x-request-id': request.id, 'x-content-type-options': 'nosniff' }).send(body);
     },
   });
   const fastify = adapter.getInstance();
