@@ -63,6 +63,14 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, logge
     }
   };
   fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, decodeBody);
+  // JSON (RFC 7591 registration) likewise: strict UTF-8 (RFC 8259 §8.1), then Fastify's own parser
+  // (same errors, prototype poisoning refused). Its default reads the bytes as lenient UTF-8 text
+  // and answered a non-UTF-8 body with a misleading "body size did not match Content-Length".
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
+    decodeBody(request, body, (error, text) => (error ? done(error) : parseJson(request, text!, done)));
+  });
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, decodeBody);
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
