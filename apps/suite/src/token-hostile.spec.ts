@@ -78,6 +78,9 @@ function post(url: string, headers: Headers, payload?: string | Buffer): Promise
 const token = (form: string | Buffer, authorization?: string, contentType: string | null = FORM) =>
   post('/token', { ...(contentType === null ? {} : { 'content-type': contentType }), ...(authorization ? { authorization } : {}) }, form);
 
+/** An answer as `seen` reports it. */
+type Expected = { status: number; body: unknown; contentType: string | undefined; cacheControl: string | undefined; pragma: string | undefined; wwwAuthenticate: string | undefined };
+
 /** An RFC 6749 §5.2 error as the client sees it. */
 function rfcError(status: number, error: string, description: string, wwwAuthenticate?: string) {
   return {
@@ -158,7 +161,7 @@ async function refreshTokenOfWebApp(): Promise<string> {
 }
 
 describe('POST /token: the body (RFC 6749 §3.2, Appendix B)', () => {
-  it.each<[string, () => Promise<LightMyRequestResponse>, ReturnType<typeof rfcError>]>([
+  it.each<[string, () => Promise<LightMyRequestResponse>, Expected]>([
     ['media type in capitals', () => token('grant_type=client_credentials', SERVICE, 'APPLICATION/X-WWW-FORM-URLENCODED'), tokenResponse({ scope: 'api:read' })],
     ['; charset=UTF-8', () => token('grant_type=client_credentials', SERVICE, `${FORM}; charset=UTF-8`), tokenResponse({ scope: 'api:read' })],
     ['; charset="utf-8" (quoted)', () => token('grant_type=client_credentials', SERVICE, `${FORM}; charset="utf-8"`), tokenResponse({ scope: 'api:read' })],
@@ -173,7 +176,7 @@ describe('POST /token: the body (RFC 6749 §3.2, Appendix B)', () => {
     expect(seen(await request())).toEqual(expected);
   });
 
-  it.each<[string, () => Promise<LightMyRequestResponse>, ReturnType<typeof rfcError>]>([
+  it.each<[string, () => Promise<LightMyRequestResponse>, Expected]>([
     // RFC 6749 Appendix B: the body is UTF-8; a declared other charset would make %XX mean other characters.
     ['; charset=latin1', () => token('grant_type=client_credentials', SERVICE, `${FORM}; charset=latin1`), invalidRequest('the request body must be UTF-8 (RFC 6749 appendix B)')],
     ['; charset=ISO-8859-1', () => token('grant_type=client_credentials', SERVICE, `${FORM}; charset=ISO-8859-1`), invalidRequest('the request body must be UTF-8 (RFC 6749 appendix B)')],
@@ -229,7 +232,7 @@ describe('POST /token: the body (RFC 6749 §3.2, Appendix B)', () => {
 });
 
 describe('POST /token: client authentication (RFC 6749 §2.3, §5.2; RFC 7523)', () => {
-  it.each<[string, string, ReturnType<typeof rfcError>]>([
+  it.each<[string, string, Expected]>([
     ['"basic" in lower case (auth schemes are case-insensitive, RFC 9110 §11.1)', SERVICE.replace('Basic', 'basic'), tokenResponse({ scope: 'api:read' })],
     ['"Basic" followed by three spaces', SERVICE.replace('Basic ', 'Basic   '), tokenResponse({ scope: 'api:read' })],
     ['"Basic" followed by a tab (RFC 9110: 1*SP)', SERVICE.replace('Basic ', 'Basic\t'), invalidClient('malformed Basic credentials', TOKEN_CHALLENGE)],
@@ -242,7 +245,7 @@ describe('POST /token: client authentication (RFC 6749 §2.3, §5.2; RFC 7523)',
     expect(seen(await token('grant_type=client_credentials', authorization))).toEqual(expected);
   });
 
-  it.each<[string, string, ReturnType<typeof rfcError>]>([
+  it.each<[string, string, Expected]>([
     ['no authentication at all', 'grant_type=client_credentials', invalidClient('client authentication is required')],
     ['client_secret_post for an unknown client', 'grant_type=client_credentials&client_id=nobody&client_secret=x', invalidClient('client authentication failed')],
     ['a public client asking for client_credentials', 'grant_type=client_credentials&client_id=spa', rfcError(400, 'unauthorized_client', 'the client is not registered for the client_credentials grant')],
@@ -282,7 +285,7 @@ describe('POST /token: client authentication (RFC 6749 §2.3, §5.2; RFC 7523)',
     const withAssertion = (assertion: string, extra = '') => token(`grant_type=client_credentials&client_assertion_type=${ASSERTION_TYPE}&client_assertion=${assertion}${extra}`);
     const encodedJson = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-    it.each<[string, () => Promise<string>, string, ReturnType<typeof rfcError>]>([
+    it.each<[string, () => Promise<string>, string, Expected]>([
       ['aud as an array holding the issuer', () => signed({ aud: [ISSUER, 'https://other.example'] }), '', tokenResponse({ scope: 'x' })],
       ['an exp a day ahead', () => signed({ exp: now() + 86_400 }), '', invalidClient('the client assertion exp is too far in the future')],
       ['an exp as a string', () => signed({ exp: String(now() + 60) }), '', invalidClient('the client assertion must have an exp')],
@@ -313,7 +316,7 @@ describe('POST /token: authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.5)', (
     expect(seen(await token(form(), WEB))).toEqual(CODE_REFUSED);
   });
 
-  it.each<[string, (seed: Awaited<ReturnType<typeof seededCode>>) => string, string | undefined, ReturnType<typeof rfcError>]>([
+  it.each<[string, (seed: Awaited<ReturnType<typeof seededCode>>) => string, string | undefined, Expected]>([
     ['a 42-character code_verifier', (s) => `grant_type=authorization_code&code=${s.code}&redirect_uri=${WEB_REDIRECT}&code_verifier=${'a'.repeat(42)}`, WEB, VERIFIER_SYNTAX],
     ['a 129-character code_verifier', (s) => `grant_type=authorization_code&code=${s.code}&redirect_uri=${WEB_REDIRECT}&code_verifier=${'a'.repeat(129)}`, WEB, VERIFIER_SYNTAX],
     ['a code_verifier with "+"', (s) => `grant_type=authorization_code&code=${s.code}&redirect_uri=${WEB_REDIRECT}&code_verifier=${'a'.repeat(50)}%2B`, WEB, VERIFIER_SYNTAX],
@@ -338,7 +341,7 @@ describe('POST /token: authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.5)', (
 });
 
 describe('POST /token: refresh_token (RFC 6749 §6)', () => {
-  it.each<[string, (refreshToken: string) => string, string | undefined, ReturnType<typeof rfcError>]>([
+  it.each<[string, (refreshToken: string) => string, string | undefined, Expected]>([
     ['a narrower scope', (rt) => `grant_type=refresh_token&refresh_token=${rt}&scope=api%3Aread`, WEB, tokenResponse({ refreshToken: true })],
     ['a wider scope', (rt) => `grant_type=refresh_token&refresh_token=${rt}&scope=api%3Awrite`, WEB, invalidScope('scope beyond the original grant: api:write')],
     ['a malformed scope', (rt) => `grant_type=refresh_token&refresh_token=${rt}&scope=a%0Ab`, WEB, invalidScope('the scope parameter is malformed')],
@@ -353,7 +356,7 @@ describe('POST /token: refresh_token (RFC 6749 §6)', () => {
 });
 
 describe('POST /token: password (RFC 6749 §4.3)', () => {
-  it.each<[string, string, ReturnType<typeof rfcError>]>([
+  it.each<[string, string, Expected]>([
     ['the right password', 'username=alice&password=alice-password', tokenResponse({ refreshToken: true, scope: 'api:read' })],
     ['an empty username (= omitted)', 'username=&password=alice-password', invalidRequest("parameter 'username' is missing")],
     ['an empty password (= omitted)', 'username=alice&password=', invalidRequest("parameter 'password' is missing")],
@@ -370,7 +373,7 @@ describe('POST /token: password (RFC 6749 §4.3)', () => {
 describe('POST /introspect: client authentication (RFC 7662 §2.1, §2.3)', () => {
   const introspect = (form: string, authorization?: string) => post('/introspect', { 'content-type': FORM, ...(authorization ? { authorization } : {}) }, form);
 
-  it.each<[string, string, string | undefined, ReturnType<typeof rfcError>]>([
+  it.each<[string, string, string | undefined, Expected]>([
     ['no client authentication', 'token=x', undefined, invalidClient('client authentication is required', INTROSPECT_CHALLENGE)],
     ['a public client (client_id only)', 'token=x&client_id=spa', undefined, invalidClient('introspection requires a confidential client', INTROSPECT_CHALLENGE)],
     ['client_secret_post by a client_secret_basic client', `token=x&client_id=demo-api&client_secret=${CLIENTS.demoApi.secret}`, undefined, invalidClient('client authentication failed', INTROSPECT_CHALLENGE)],
@@ -428,7 +431,7 @@ describe('no secret in a log line, an event or a storage key', () => {
         JSON.stringify({ grant_types: ['client_credentials'], token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [await exportJWK(pair.publicKey)] }, scope: 'z' }),
       ),
     );
-    const assertion = await new SignJWT({ iss: jwtClient.client_id, sub: jwtClient.client_id, aud: `${ISSUER}/token`, exp: Math.floor(Date.now() / 1000) + 60, jti: 'jti-secret-check' })
+    const assertion = await new SignJWT({ iss: String(jwtClient.client_id), sub: String(jwtClient.client_id), aud: `${ISSUER}/token`, exp: Math.floor(Date.now() / 1000) + 60, jti: 'jti-secret-check' })
       .setProtectedHeader({ alg: 'ES256' })
       .sign(pair.privateKey);
     secrets.push(assertion);
