@@ -8,6 +8,7 @@
  */
 import 'reflect-metadata';
 import { createHash, randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -305,6 +306,63 @@ describe('POST /token: client authentication (RFC 6749 §2.3, §5.2; RFC 7523)',
 
     it('answers an assertion whose type was sent empty with invalid_request', async () => {
       expect(seen(await token(`grant_type=client_credentials&client_assertion_type=&client_assertion=${await signed()}`))).toEqual(invalidRequest("parameter 'client_assertion_type' is missing"));
+    });
+  });
+});
+
+/** Sends raw HTTP/1.1 to a listening suite (inject cannot repeat a header) and answers status, headers and body. */
+function rawHttp(port: number, head: string[], body: string): Promise<{ status: number; headers: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(`${[...head, `content-length: ${Buffer.byteLength(body)}`, 'connection: close'].join('\r\n')}\r\n\r\n${body}`));
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const [head, ...rest] = received.split('\r\n\r\n');
+      const headers = head!.toLowerCase();
+      let body = rest.join('\r\n\r\n');
+      if (headers.includes('transfer-encoding: chunked')) {
+        let decoded = '';
+        for (let at = 0, size = 0; (size = parseInt(body.slice(at, body.indexOf('\r\n', at)), 16)) > 0; at = body.indexOf('\r\n', at) + 2 + size + 2) {
+          decoded += body.substr(body.indexOf('\r\n', at) + 2, size);
+        }
+        body = decoded;
+      }
+      resolve({ status: Number(head!.split(' ')[1]), headers, body });
+    });
+  });
+}
+
+describe('a header that must appear once, sent twice over real HTTP (RFC 9110 §5.3)', () => {
+  let port: number;
+
+  beforeAll(async () => {
+    await app.listen(0, '127.0.0.1');
+    port = Number(new URL(await app.getUrl()).port);
+  });
+
+  // Node keeps the first of repeated Authorization or Content-Type fields and drops the others
+  // silently; a proxy that reads the last one would disagree with us about who the client is.
+  it.each([
+    ['a valid Authorization, then another', ['POST /token HTTP/1.1', 'host: x', `authorization: ${SERVICE}`, `authorization: ${WEB}`, `content-type: ${FORM}`], 'authorization'],
+    ['a garbage Authorization, then a valid one', ['POST /token HTTP/1.1', 'host: x', 'authorization: Basic !!!', `authorization: ${SERVICE}`, `content-type: ${FORM}`], 'authorization'],
+    ['two content types', ['POST /token HTTP/1.1', 'host: x', `authorization: ${SERVICE}`, 'content-type: text/plain', `content-type: ${FORM}`], 'content-type'],
+    ['two Authorization headers at /introspect', ['POST /introspect HTTP/1.1', 'host: x', `authorization: ${INTROSPECTOR}`, `authorization: ${INTROSPECTOR}`, `content-type: ${FORM}`], 'authorization'],
+  ])('refuses %s with 400 invalid_request', async (_name, head, header) => {
+    const response = await rawHttp(port, head, 'grant_type=client_credentials&token=x');
+    expect({ status: response.status, body: JSON.parse(response.body) as unknown, noStore: response.headers.includes('cache-control: no-store'), noCache: response.headers.includes('pragma: no-cache') }).toEqual({
+      status: 400,
+      body: { error: 'invalid_request', error_description: `the ${header} header is included more than once` },
+      noStore: true,
+      noCache: true,
+    });
+  });
+
+  it('still issues a token for one Authorization header over real HTTP', async () => {
+    const response = await rawHttp(port, ['POST /token HTTP/1.1', 'host: x', `authorization: ${SERVICE}`, `content-type: ${FORM}`], 'grant_type=client_credentials');
+    expect({ status: response.status, body: JSON.parse(response.body) as unknown }).toEqual({
+      status: 200,
+      body: { access_token: expect.stringMatching(ACCESS_TOKEN), token_type: 'Bearer', expires_in: 600, scope: 'api:read' },
     });
   });
 });

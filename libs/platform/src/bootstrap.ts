@@ -10,6 +10,8 @@ import { loadSettings, type ServiceName, type Settings, unsafeDefaults } from '.
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Request fields that must not be repeated (see the onRequest hook). */
+const SINGLE_VALUE_HEADERS = ['authorization', 'content-type'] as const;
 /** OAuth request bodies are small; a large one is refused with 413 before it is parsed. */
 const BODY_LIMIT = 64 * 1024;
 
@@ -72,6 +74,16 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, logge
     decodeBody(request, body, (error, text) => (error ? done(error) : parseJson(request, text!, done)));
   });
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, decodeBody);
+  // RFC 9110 §5.3: a field that is not a list appears at most once. Node keeps the first of repeated
+  // Authorization or Content-Type fields and drops the rest silently, so a proxy that reads the last
+  // one would disagree with us about who the client is or how the body is encoded: refuse instead
+  // (RFC 6749 §5.2 invalid_request, "more than one mechanism for authenticating the client").
+  fastify.addHook('onRequest', async (request) => {
+    const distinct = request.raw.headersDistinct as Record<string, string[] | undefined> | undefined;
+    for (const name of SINGLE_VALUE_HEADERS) {
+      if ((distinct?.[name]?.length ?? 0) > 1) throw Object.assign(new Error(`the ${name} header is included more than once`), { statusCode: 400 });
+    }
+  });
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
