@@ -358,6 +358,22 @@ describe('a header that must appear once, sent twice over real HTTP (RFC 9110 §
     });
   });
 
+  // Node's HTTP parser refuses these before any route runs; Fastify's clientErrorHandler answers them.
+  it.each([
+    ['an Authorization header of 20 KB (over Node\'s 16 KiB of headers)', ['POST /token HTTP/1.1', 'host: x', `authorization: Basic ${'A'.repeat(20 * 1024)}`, `content-type: ${FORM}`], 431, 'the request headers are too large'],
+    ['a request line that is not HTTP', ['POST /token HTTP/9.9 extra', 'host: x', `content-type: ${FORM}`], 400, 'the request is not valid HTTP/1.1'],
+    ['a header without a colon', ['POST /token HTTP/1.1', 'host: x', 'authorization Basic abc', `content-type: ${FORM}`], 400, 'the request is not valid HTTP/1.1'],
+  ])('answers %s with the RFC error body', async (_name, head, status, description) => {
+    const response = await rawHttp(port, head, 'grant_type=client_credentials');
+    expect({ status: response.status, body: JSON.parse(response.body) as unknown, json: response.headers.includes(`content-type: ${JSON_UTF8}`), noStore: response.headers.includes('cache-control: no-store'), noCache: response.headers.includes('pragma: no-cache') }).toEqual({
+      status,
+      body: { error: 'invalid_request', error_description: description },
+      json: true,
+      noStore: true,
+      noCache: true,
+    });
+  });
+
   it('still issues a token for one Authorization header over real HTTP', async () => {
     const response = await rawHttp(port, ['POST /token HTTP/1.1', 'host: x', `authorization: ${SERVICE}`, `content-type: ${FORM}`], 'grant_type=client_credentials');
     expect({ status: response.status, body: JSON.parse(response.body) as unknown }).toEqual({

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -43,6 +44,26 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, logge
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // Node's HTTP parser refuses a request before Fastify routes it (headers over 16 KiB, a malformed
+    // request line or header, a timeout); Fastify's default answer is its own JSON shape without
+    // no-store. Give it the RFC 6749 §5.2 body and the cache headers; the connection is closed.
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket: Duplex) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      const [status, reason, description] =
+        error.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
+          : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? [408, 'Request Timeout', 'the request was not received in time']
+            : [400, 'Bad Request', 'the request is not valid HTTP/1.1'];
+      const body = JSON.stringify(new InvalidRequest(description).toBody());
+      if (socket.writable) {
+        socket.write(
+          `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncache-control: no-store\r\npragma: no-cache\r\n` +
+            `x-content-type-options: nosniff\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        );
+      }
+      socket.destroy(error);
     },
     // Fastify answers a path it cannot percent-decode (/%zz) before routing, outside the exception
     // filter and the onSend hook: give it the RFC body, no-store and the correlation id as well.
