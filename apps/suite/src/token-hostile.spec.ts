@@ -530,6 +530,13 @@ describe('no secret in a log line, an event or a storage key', () => {
     expect(events.length).toBeGreaterThan(10);
     expect(rows.length).toBeGreaterThan(5);
     const everywhere = { logs: logLines.join(''), events: events.join('\n'), ttlStore: ttlKeys.join('\n'), sql: rows.join('\n') };
+    // The search sees what was written: the hashes that stand for the secrets are there.
+    expect({
+      codeHashInTtlStore: everywhere.ttlStore.includes(sha256Hash(fresh.code)),
+      accessTokenHashInEvents: everywhere.events.includes(sha256Hash(String(redeemed.access_token))),
+      refreshTokenHashInSql: everywhere.sql.includes(sha256Hash(String(rotated.refresh_token))),
+      loginInLogs: everywhere.logs.includes('login succeeded'),
+    }).toEqual({ codeHashInTtlStore: true, accessTokenHashInEvents: true, refreshTokenHashInSql: true, loginInLogs: true });
     const leaks = Object.entries(everywhere).flatMap(([where, text]) => secrets.filter((secret) => text.includes(secret)).map((secret) => `${where}: ${secret.slice(0, 12)}...`));
     expect(leaks).toEqual([]);
   });
