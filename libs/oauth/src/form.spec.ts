@@ -82,7 +82,7 @@ describe('parseFormBody (RFC 6749 §3.2, §3.1)', () => {
     expect(parameterValues(parameters, 'resource')).toEqual(['https://a.example https://b.example', 'https://c.example']);
   });
 
-  it.each([`${FORM}; charset=UTF-8`, `${FORM};charset=utf-8`, `${FORM}; charset="utf-8"`, `${FORM.toUpperCase()}`])('accepts the content type %s', (contentType) => {
+  it.each([`${FORM}; charset=UTF-8`, `${FORM};charset=utf-8`, `${FORM}; charset=utf8`, `${FORM}; charset="utf-8"`, `${FORM.toUpperCase()}`])('accepts the content type %s', (contentType) => {
     expect([...parseFormBody(contentType, 'grant_type=client_credentials')]).toEqual([['grant_type', 'client_credentials']]);
   });
 

@@ -14,7 +14,7 @@ const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
 const REPEATABLE = new Set(['resource']);
 const REPEATED_VALUES = new WeakMap<OAuthParameters, ReadonlyMap<string, readonly string[]>>();
 
-/** RFC 6749 Appendix B: the body is UTF-8; `charset` may say so, never anything else. */
+/** RFC 6749 Appendix B: the body is UTF-8; `charset` may say so ("utf-8", or the WHATWG label "utf8"), never anything else. */
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
 
 /**
@@ -30,7 +30,7 @@ export function parseFormBody(contentType: string | undefined, body: unknown): O
   // A body declared in another charset would have its %XX escapes mean other characters than the
   // UTF-8 we decode them as (a password with "%E9" would silently become another password).
   const charset = CHARSET.exec(contentType ?? '')?.[1];
-  if (charset !== undefined && charset.toLowerCase() !== 'utf-8') throw new InvalidRequest('the request body must be UTF-8 (RFC 6749 appendix B)');
+  if (charset !== undefined && !['utf-8', 'utf8'].includes(charset.toLowerCase())) throw new InvalidRequest('the request body must be UTF-8 (RFC 6749 appendix B)');
   if (typeof body !== 'string') throw new InvalidRequest('the request body is missing');
   const parameters = new Map<string, string>();
   const repeated = new Map<string, string[]>();
