@@ -304,6 +304,13 @@ describe('POST /token: client authentication (RFC 6749 §2.3, §5.2; RFC 7523)',
       expect(seen(await withAssertion(await assertion(), extra))).toEqual(expected);
     });
 
+    it('refuses an HS256 assertion keyed with the client secret (RFC 7523 client_secret_jwt is not offered)', async () => {
+      const hs256 = await new SignJWT({ iss: 'demo-service', sub: 'demo-service', aud: ISSUER, exp: now() + 60, jti: 'hs' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(new TextEncoder().encode(CLIENTS.demoService.secret));
+      expect(seen(await withAssertion(hs256))).toEqual(invalidClient('the client assertion must be signed with one of ES256, RS256, PS256, EdDSA'));
+    });
+
     it('answers an assertion whose type was sent empty with invalid_request', async () => {
       expect(seen(await token(`grant_type=client_credentials&client_assertion_type=&client_assertion=${await signed()}`))).toEqual(invalidRequest("parameter 'client_assertion_type' is missing"));
     });

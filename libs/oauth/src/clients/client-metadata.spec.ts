@@ -1,8 +1,10 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { InvalidClientMetadata, InvalidRedirectUri, OAuthError } from '../errors';
 import { clientInformationResponse, isAcceptableClientUrl, validateClientMetadata } from './client-metadata';
 import type { RegisteredClient } from './registered-client';
 
 const EC_KEY = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1', alg: 'ES256', use: 'sig' };
+const RSA_1024 = { ...generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' }) };
 const WEB_APP = { redirect_uris: ['https://app.example.org/callback'], client_name: 'Web app' };
 
 function refusal(body: unknown) {
@@ -190,6 +192,7 @@ describe('validateClientMetadata (RFC 7591 §2, §3.2.2)', () => {
       ['refresh_token with client_credentials', { grant_types: ['client_credentials', 'refresh_token'] }, 'the refresh_token grant needs a grant that issues refresh tokens: authorization_code or password'],
       ['an EC key that is no point of its curve', { grant_types: ['client_credentials'], jwks: { keys: [{ ...EC_KEY, x: 'zz', y: 'zz' }] } }, 'jwks.keys.0: not a usable public key'],
       ['an RSA key without a modulus', { grant_types: ['client_credentials'], jwks: { keys: [{ kty: 'RSA', e: 'AQAB' }] } }, 'jwks.keys.0: not a usable public key'],
+      ['a 1024-bit RSA key (RS256 and PS256 need 2048 bits)', { grant_types: ['client_credentials'], jwks: { keys: [RSA_1024] } }, 'jwks.keys.0: not a usable public key'],
     ])('refuses %s', (_case, body, description) => {
       expect(refusal(body)).toEqual(invalidMetadata(description));
     });

@@ -90,12 +90,14 @@ const clientMetadata = z
 
 /**
  * A key that the assertion check can import (RFC 7517 §4, RFC 7518 §6): its members make an EC point
- * on a named curve, an RSA modulus and exponent, or an OKP key. A key that cannot be imported would
- * register a client that can never authenticate.
+ * on a named curve, an RSA modulus (2048 bits at least) and exponent, or an OKP key. A key that cannot
+ * be imported, or that the assertion check refuses, would register a client that can never authenticate.
  */
 function isUsablePublicKey(jwk: z.output<typeof clientPublicJwk>): boolean {
   try {
-    return createPublicKey({ key: jwk as NodeJsonWebKey, format: 'jwk' }).type === 'public';
+    const key = createPublicKey({ key: jwk as NodeJsonWebKey, format: 'jwk' });
+    // RS256 and PS256 verification (jose) refuses RSA keys under 2048 bits (RFC 7518 §3.3, §3.5).
+    return key.type === 'public' && (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048);
   } catch {
     return false;
   }
