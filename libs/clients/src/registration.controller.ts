@@ -109,5 +109,8 @@ function jsonBody(request: FastifyRequest): unknown {
   if (mediaType !== JSON_MEDIA_TYPE || request.body === undefined) {
     throw new InvalidRequest(`the request body must be ${JSON_MEDIA_TYPE}`);
   }
+  // RFC 8259 §8.1: JSON between systems is UTF-8 (the bytes were decoded as such); no other charset.
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(request.headers['content-type'] ?? '')?.[1];
+  if (charset !== undefined && !['utf-8', 'utf8'].includes(charset.toLowerCase())) throw new InvalidRequest('the request body must be UTF-8 JSON (RFC 8259 section 8.1)');
   return request.body;
 }

@@ -76,6 +76,20 @@ describe('parseFormBody (RFC 6749 §3.2, §3.1)', () => {
     expect(parameterValues(parameters, 'scope')).toEqual([]);
   });
 
+  it('keeps a resource value that holds a space as one value, not two (RFC 8707 §2)', () => {
+    const parameters = parseFormBody(FORM, 'resource=https%3A%2F%2Fa.example+https%3A%2F%2Fb.example&resource=https%3A%2F%2Fc.example');
+
+    expect(parameterValues(parameters, 'resource')).toEqual(['https://a.example https://b.example', 'https://c.example']);
+  });
+
+  it.each([`${FORM}; charset=UTF-8`, `${FORM};charset=utf-8`, `${FORM}; charset=utf8`, `${FORM}; charset="utf-8"`, `${FORM.toUpperCase()}`])('accepts the content type %s', (contentType) => {
+    expect([...parseFormBody(contentType, 'grant_type=client_credentials')]).toEqual([['grant_type', 'client_credentials']]);
+  });
+
+  it.each([`${FORM}; charset=latin1`, `${FORM}; charset=ISO-8859-1`, `${FORM}; charset="utf-16"`, `${FORM}; charset=`])('refuses the content type %s: the body is UTF-8 (RFC 6749 Appendix B)', (contentType) => {
+    expect(refusal(() => parseFormBody(contentType, 'grant_type=client_credentials'))).toEqual(invalidRequest('the request body must be UTF-8 (RFC 6749 appendix B)'));
+  });
+
   it('treats a parameter sent without a value as omitted (RFC 6749 §3.1)', () => {
     const parameters = parseFormBody(FORM, 'grant_type=client_credentials&scope=&client_secret');
 

@@ -7,10 +7,15 @@ const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
 
 /**
  * Parameters that may be repeated: `resource` (RFC 8707 §2, "may use the parameter multiple times").
- * Their values are kept joined by a single space; `parameterValues` splits them again. No URI contains
- * a space, and each value that comes out is validated on its own, so the join loses nothing.
+ * The map holds their values joined by a single space; `parameterValues` answers the values as sent,
+ * kept aside for every parsed body (REPEATED_VALUES), so that a value that itself contains a space is
+ * one (invalid) value and not several valid ones.
  */
 const REPEATABLE = new Set(['resource']);
+const REPEATED_VALUES = new WeakMap<OAuthParameters, ReadonlyMap<string, readonly string[]>>();
+
+/** RFC 6749 Appendix B: the body is UTF-8; `charset` may say so ("utf-8", or the WHATWG label "utf8"), never anything else. */
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
 
 /**
  * Parses an `application/x-www-form-urlencoded` body (RFC 6749 §3.2, §4.4.2, RFC 7662 §2.1, RFC 7009 §2.1).
@@ -22,8 +27,13 @@ export function parseFormBody(contentType: string | undefined, body: unknown): O
   if (mediaType !== FORM_CONTENT_TYPE) {
     throw new InvalidRequest(`the request body must be ${FORM_CONTENT_TYPE}`);
   }
+  // A body declared in another charset would have its %XX escapes mean other characters than the
+  // UTF-8 we decode them as (a password with "%E9" would silently become another password).
+  const charset = CHARSET.exec(contentType ?? '')?.[1];
+  if (charset !== undefined && !['utf-8', 'utf8'].includes(charset.toLowerCase())) throw new InvalidRequest('the request body must be UTF-8 (RFC 6749 appendix B)');
   if (typeof body !== 'string') throw new InvalidRequest('the request body is missing');
   const parameters = new Map<string, string>();
+  const repeated = new Map<string, string[]>();
   const seen = new Set<string>();
   for (const [name, value] of new URLSearchParams(body)) {
     if (seen.has(name) && !REPEATABLE.has(name)) throw new InvalidRequest(`parameter '${name}' is included more than once`);
@@ -31,7 +41,9 @@ export function parseFormBody(contentType: string | undefined, body: unknown): O
     if (value === '') continue;
     const earlier = parameters.get(name);
     parameters.set(name, earlier === undefined ? value : `${earlier} ${value}`);
+    if (REPEATABLE.has(name)) repeated.set(name, [...(repeated.get(name) ?? []), value]);
   }
+  REPEATED_VALUES.set(parameters, repeated);
   return parameters;
 }
 
@@ -41,8 +53,13 @@ export function requireParameter(parameters: OAuthParameters, name: string): str
   return value;
 }
 
-/** Every value of a repeatable parameter (see REPEATABLE), in request order; none when absent. */
+/**
+ * Every value of a repeatable parameter (see REPEATABLE), in request order, each as sent; none when
+ * absent. For a map that parseFormBody did not make (a test's), the values joined by single spaces.
+ */
 export function parameterValues(parameters: OAuthParameters, name: string): string[] {
+  const parsed = REPEATED_VALUES.get(parameters);
+  if (parsed) return [...(parsed.get(name) ?? [])];
   const value = parameters.get(name);
   return value === undefined ? [] : value.split(' ').filter((item) => item !== '');
 }

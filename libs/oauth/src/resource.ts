@@ -11,9 +11,13 @@ export function parseResources(values: readonly string[]): string[] {
   return [...new Set(values)];
 }
 
+/** RFC 3986 §2: the characters a URI may hold (unreserved, reserved, and "%" of percent-encoding); no space. */
+const URI_CHARACTERS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+$/;
+
 function isAbsoluteUri(value: string): boolean {
-  // RFC 3986 §4.3 absolute-URI = scheme ":" hier-part [ "?" query ]; the WHATWG parser checks the rest.
-  if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(value)) return false;
+  // RFC 3986 §4.3 absolute-URI = scheme ":" hier-part [ "?" query ]; the WHATWG parser checks the rest
+  // (it would accept, and percent-encode, a space or a non-ASCII character: not a URI as sent).
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(value) || !URI_CHARACTERS.test(value)) return false;
   try {
     new URL(value);
     return true;

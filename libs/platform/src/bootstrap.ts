@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -10,6 +11,8 @@ import { loadSettings, type ServiceName, type Settings, unsafeDefaults } from '.
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Request fields that must not be repeated (see the onRequest hook). */
+const SINGLE_VALUE_HEADERS = ['authorization', 'content-type'] as const;
 /** OAuth request bodies are small; a large one is refused with 413 before it is parsed. */
 const BODY_LIMIT = 64 * 1024;
 
@@ -52,12 +55,32 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, logge
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
+    // Node's HTTP parser refuses a request before Fastify routes it (headers over 16 KiB, a malformed
+    // request line or header, a timeout); Fastify's default answer is its own JSON shape without
+    // no-store. Give it the RFC 6749 §5.2 body and the cache headers; the connection is closed.
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket: Duplex) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      const [status, reason, description] =
+        error.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
+          : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? [408, 'Request Timeout', 'the request was not received in time']
+            : [400, 'Bad Request', 'the request is not valid HTTP/1.1'];
+      const body = JSON.stringify(new InvalidRequest(description).toBody());
+      if (socket.writable) {
+        socket.write(
+          `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncache-control: no-store\r\npragma: no-cache\r\n` +
+            `x-content-type-options: nosniff\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        );
+      }
+      socket.destroy(error);
+    },
     // Fastify answers a path it cannot percent-decode (/%zz) before routing, outside the exception
     // filter and the onSend hook: give it the RFC body, no-store and the correlation id as well.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 500;
       const body = status < 500 ? new InvalidRequest('the request path is malformed').toBody() : new ServerError().toBody();
-      void reply.status(status).headers({ 'cache-control': 'no-store', 'x-request-id': request.id, 'x-content-type-options': 'nosniff' }).send(body);
+      void reply.status(status).headers({ 'cache-control': 'no-store', pragma: 'no-cache', 'x-request-id': request.id, 'x-content-type-options': 'nosniff' }).send(body);
     },
   });
   const fastify = adapter.getInstance();
@@ -73,7 +96,25 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, logge
     }
   };
   fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, decodeBody);
+  // JSON (RFC 7591 registration) likewise: strict UTF-8 (RFC 8259 §8.1), then Fastify's own parser
+  // (same errors, prototype poisoning refused). Its default reads the bytes as lenient UTF-8 text
+  // and answered a non-UTF-8 body with a misleading "body size did not match Content-Length".
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
+    decodeBody(request, body, (error, text) => (error ? done(error) : parseJson(request, text!, done)));
+  });
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, decodeBody);
+  // RFC 9110 §5.3: a field that is not a list appears at most once. Node keeps the first of repeated
+  // Authorization or Content-Type fields and drops the rest silently, so a proxy that reads the last
+  // one would disagree with us about who the client is or how the body is encoded: refuse instead
+  // (RFC 6749 §5.2 invalid_request, "more than one mechanism for authenticating the client").
+  fastify.addHook('onRequest', async (request) => {
+    const distinct = request.raw.headersDistinct as Record<string, string[] | undefined> | undefined;
+    for (const name of SINGLE_VALUE_HEADERS) {
+      if ((distinct?.[name]?.length ?? 0) > 1) throw Object.assign(new Error(`the ${name} header is included more than once`), { statusCode: 400 });
+    }
+  });
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');

@@ -22,7 +22,7 @@ describe('OAuthExceptionFilter', () => {
   ])('answers %s with 503 temporarily_unavailable, never a failed login or a 500', (_case, exception) => {
     expect(render(exception)).toEqual({
       status: 503,
-      headers: { 'cache-control': 'no-store', 'retry-after': '1' },
+      headers: { 'cache-control': 'no-store', pragma: 'no-cache', 'retry-after': '1' },
       body: { error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable, retry later' },
     });
   });

@@ -20,7 +20,10 @@ export class OAuthExceptionFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const error = this.toOAuthError(exception, request);
-    reply.header('cache-control', 'no-store');
+    // RFC 6749 §5.1 (and README: errors too): no-store and, for HTTP/1.0 caches, Pragma: no-cache. Set
+    // here as well as in the controllers, because an error raised before a controller runs (a body over
+    // the limit, JSON Fastify cannot parse, an unsupported media type) never passes through them.
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
     reply.status(error.status).send(error.toBody());
   }

@@ -1,8 +1,10 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { InvalidClientMetadata, InvalidRedirectUri, OAuthError } from '../errors';
 import { clientInformationResponse, isAcceptableClientUrl, SEED_CLIENT_POLICY, validateClientMetadata } from './client-metadata';
 import type { RegisteredClient } from './registered-client';
 
 const EC_KEY = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1', alg: 'ES256', use: 'sig' };
+const RSA_1024 = { ...generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'jwk' }) };
 const WEB_APP = { redirect_uris: ['https://app.example.org/callback'], client_name: 'Web app' };
 
 function refusal(body: unknown) {
@@ -131,6 +133,11 @@ describe('validateClientMetadata (RFC 7591 §2, §3.2.2)', () => {
       ['not a URI at all', 'callback please'],
       ['an empty string', ''],
       ['2001 characters', `https://app.example.org/${'a'.repeat(2001 - 'https://app.example.org/'.length)}`],
+      ['an empty authority (the URL parser reads https:///cb as https://cb/)', 'https:///cb'],
+      ['a single slash after the scheme', 'https:/app.example.org/cb'],
+      ['a space (not a URI character, RFC 3986 section 2)', 'https://app.example.org/c b'],
+      ['a non-ASCII host (an IRI, not a URI)', 'https://exämple.org/cb'],
+      ['a backslash', 'https://app.example.org\\@evil.example.org/cb'],
     ])('refuses %s', (_case, uri) => {
       expect(refusal({ redirect_uris: ['https://ok.example.org/cb', uri] })).toEqual(invalidRedirect(uri.length > 2000 ? 'a redirect URI is too long' : BAD_REDIRECT));
     });
@@ -180,6 +187,12 @@ describe('validateClientMetadata (RFC 7591 §2, §3.2.2)', () => {
       ['an access token lifetime too short', { ...WEB_APP, access_token_ttl: 5 }, 'access_token_ttl: Number must be greater than or equal to 30'],
       ['a boolean flag as a string', { ...WEB_APP, skip_consent: 'yes' }, 'skip_consent: Expected boolean, received string'],
       ['plain PKCE for a public client', { ...WEB_APP, token_endpoint_auth_method: 'none', allow_plain_pkce: true }, 'a public client cannot use plain PKCE'],
+      ['a public client with the password grant', { grant_types: ['password'], token_endpoint_auth_method: 'none' }, 'a public client (token_endpoint_auth_method none) cannot use the password grant'],
+      ['refresh_token alone', { grant_types: ['refresh_token'] }, 'the refresh_token grant needs a grant that issues refresh tokens: authorization_code or password'],
+      ['refresh_token with client_credentials', { grant_types: ['client_credentials', 'refresh_token'] }, 'the refresh_token grant needs a grant that issues refresh tokens: authorization_code or password'],
+      ['an EC key that is no point of its curve', { grant_types: ['client_credentials'], jwks: { keys: [{ ...EC_KEY, x: 'zz', y: 'zz' }] } }, 'jwks.keys.0: not a usable public key'],
+      ['an RSA key without a modulus', { grant_types: ['client_credentials'], jwks: { keys: [{ kty: 'RSA', e: 'AQAB' }] } }, 'jwks.keys.0: not a usable public key'],
+      ['a 1024-bit RSA key (RS256 and PS256 need 2048 bits)', { grant_types: ['client_credentials'], jwks: { keys: [RSA_1024] } }, 'jwks.keys.0: not a usable public key'],
     ])('refuses %s', (_case, body, description) => {
       expect(refusal(body)).toEqual(invalidMetadata(description));
     });

@@ -1,3 +1,4 @@
+import { createPublicKey, type JsonWebKey as NodeJsonWebKey } from 'node:crypto';
 import { z } from 'zod';
 import { clientPublicJwk, grantType, type GrantType } from '@authz/contracts';
 import { isAcceptableRedirectUri } from '../authorize/redirect-uri';
@@ -23,6 +24,9 @@ const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/;
 const MAX_URI = 2000;
 const MAX_TEXT = 200;
 
+/** RFC 3986 §2: unreserved, reserved and "%" (percent-encoding). */
+const URI_CHARACTERS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+$/;
+
 /** Marks an issue as being about a redirect URI: answered invalid_redirect_uri instead of invalid_client_metadata. */
 const REDIRECT_ISSUE = 'redirect_uri';
 
@@ -31,6 +35,9 @@ const REDIRECT_ISSUE = 'redirect_uri';
  * §7.3, RFC 9700 §2.1), without a fragment (RFC 6749 §3.1.2) or user information.
  */
 export function isAcceptableClientUrl(value: string): boolean {
+  // RFC 3986 §2, §3: ASCII URI characters only (no space, backslash or non-ASCII, which the WHATWG
+  // parser would silently encode or repair) and "//" + a non-empty authority ("https:///cb" is no URI).
+  if (!URI_CHARACTERS.test(value) || !/^https?:\/\/[^/?#]/i.test(value)) return false;
   let url: URL;
   try {
     url = new URL(value);
@@ -91,7 +98,7 @@ const clientMetadataSchema = (policy: ClientMetadataPolicy) =>
       client_uri: uri('client_uri').optional(),
       logo_uri: uri('logo_uri').optional(),
       scope: scopeValue.optional(),
-      jwks: z.object({ keys: z.array(clientPublicJwk).min(1).max(10) }).strict().optional(),
+      jwks: z.object({ keys: z.array(clientPublicJwk.refine(isUsablePublicKey, 'not a usable public key')).min(1).max(10) }).strict().optional(),
       jwks_uri: uri('jwks_uri').optional(),
       // Extensions of this server (the seed file's names).
       default_scope: scopeValue.optional(),
@@ -109,6 +116,21 @@ const REGISTRATION_SCHEMA = clientMetadataSchema({});
 const SEED_SCHEMA = clientMetadataSchema(SEED_CLIENT_POLICY);
 const schemaFor = (policy: ClientMetadataPolicy) =>
   policy.allowImplicit === true && policy.allowPrivateUseSchemes === true ? SEED_SCHEMA : policy.allowImplicit || policy.allowPrivateUseSchemes ? clientMetadataSchema(policy) : REGISTRATION_SCHEMA;
+
+/**
+ * A key that the assertion check can import (RFC 7517 §4, RFC 7518 §6): its members make an EC point
+ * on a named curve, an RSA modulus (2048 bits at least) and exponent, or an OKP key. A key that cannot
+ * be imported, or that the assertion check refuses, would register a client that can never authenticate.
+ */
+function isUsablePublicKey(jwk: z.output<typeof clientPublicJwk>): boolean {
+  try {
+    const key = createPublicKey({ key: jwk as NodeJsonWebKey, format: 'jwk' });
+    // RS256 and PS256 verification (jose) refuses RSA keys under 2048 bits (RFC 7518 §3.3, §3.5).
+    return key.type === 'public' && (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048);
+  } catch {
+    return false;
+  }
+}
 
 /** The metadata members this server understands (the seed file refuses any other, to catch typos). */
 export const CLIENT_METADATA_FIELDS: readonly string[] = Object.keys(REGISTRATION_SCHEMA.shape);
@@ -186,6 +208,15 @@ function checkConsistency(metadata: ParsedMetadata, grantTypes: GrantType[], res
   }
   if (metadata.token_endpoint_auth_method === 'none' && grantTypes.includes('client_credentials')) {
     throw refuse('a public client (token_endpoint_auth_method none) cannot use the client_credentials grant (RFC 6749 section 4.4)');
+  }
+  // The token endpoint serves the password grant to confidential clients only (RFC 9700 §2.4: a
+  // public client would be an anonymous password oracle): such a registration could never use it.
+  if (metadata.token_endpoint_auth_method === 'none' && grantTypes.includes('password')) {
+    throw refuse('a public client (token_endpoint_auth_method none) cannot use the password grant');
+  }
+  // Refresh tokens come from the code and password grants only (RFC 6749 §4.4.3: not client_credentials).
+  if (grantTypes.includes('refresh_token') && !grantTypes.includes('authorization_code') && !grantTypes.includes('password')) {
+    throw refuse('the refresh_token grant needs a grant that issues refresh tokens: authorization_code or password');
   }
   // RFC 7591 §2: jwks and jwks_uri MUST NOT both be present.
   if (metadata.jwks && metadata.jwks_uri !== undefined) throw refuse('jwks and jwks_uri must not both be present');
