@@ -248,6 +248,8 @@ export class AuthorizationFlow {
       // RFC 6749 §4.1.3: the token request must repeat the redirect_uri only if the authorization request had one.
       ...(request.redirectUriGiven ? { redirectUri: request.redirectUri } : {}),
       scopes: request.scopes,
+      // RFC 8707 §2: the grant is bound to the requested resources (validated within the client's audience).
+      ...(request.resources ? { resources: request.resources } : {}),
       subject: user.subject,
       authTime: user.authTime,
       ...(request.codeChallenge ? { codeChallenge: request.codeChallenge, codeChallengeMethod: request.codeChallengeMethod } : {}),
@@ -290,7 +292,8 @@ export class AuthorizationFlow {
         grantId: randomBytes(16).toString('base64url'),
         subject: user.subject,
         scopes: request.scopes,
-        audience: client.audience,
+        // RFC 8707 §2: the requested resources (within the client's audience), else the client's audience.
+        audience: request.resources ?? client.audience,
         authTime: user.authTime,
       },
       context.correlationId,
@@ -313,6 +316,7 @@ export class AuthorizationFlow {
       formToken,
       username: interaction.login!.username,
       scopes: interaction.request.scopes,
+      resources: interaction.request.resources ?? [],
     });
     return { status: 200, html, redirectTarget: redirectTargetOf(interaction.request.redirectUri) };
   }

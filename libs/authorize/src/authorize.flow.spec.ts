@@ -232,6 +232,28 @@ describe('the authorization code flow (login page, consent page, code)', () => {
     );
   });
 
+  it('binds the code to the RFC 8707 resources of the request, shows them (escaped) on the consent page, and redirects invalid_target otherwise', async () => {
+    const browser = new PageBrowser(injectTransport(app));
+    const base = { response_type: 'code', client_id: 'web-app', scope: 'api:read', state: 'r', code_challenge: CHALLENGE, code_challenge_method: 'S256' };
+    const url = `/authorize?${new URLSearchParams([...Object.entries(base), ['resource', 'https://reports.example.org'], ['resource', 'https://reports.example.org']])}`;
+    const consentPage = await browser.get(locationOf(await logIn(browser, 'alice', 'alice-password', url)));
+    expect(consentPage.body).toContain('<p class="who">At:</p>\n<ul class="resources">\n<li><code>https:&#47;&#47;reports.example.org</code></li>\n</ul>'.replace(/&#47;/g, '/'));
+    const allowed = await browser.post('/authorize/consent', { ...hiddenFields(consentPage.body), decision: 'allow' });
+    const code = new URL(locationOf(allowed)).searchParams.get('code')!;
+    expect(await codes.redeem(sha256Hash(code))).toEqual({ outcome: 'redeemed', grant: expect.objectContaining({ clientId: 'web-app', resources: ['https://reports.example.org'] }) });
+
+    for (const [resource, description] of [
+      ['https://other.example.org', 'the client may not obtain a token for: https://other.example.org'],
+      ['https://api.example.org#x', 'a resource must be an absolute URI without a fragment'],
+    ]) {
+      const refused = await browser.get(`/authorize?${new URLSearchParams([...Object.entries(base), ['resource', resource!]])}`);
+      expect(refused.status).toBe(302);
+      expect(locationOf(refused)).toBe(
+        `http://localhost:3000/callback?${new URLSearchParams({ error: 'invalid_target', error_description: description!, state: 'r', iss: ISSUER })}`,
+      );
+    }
+  });
+
   it('answers login_required to prompt=none without a session, without showing a page', async () => {
     const response = await new PageBrowser(injectTransport(app)).get(authorizeUrl({ prompt: 'none' }));
     expect(response.status).toBe(302);

@@ -33,6 +33,7 @@ const interactionSchema = z
         codeChallengeMethod: z.enum(['S256', 'plain']).optional(),
         prompt: z.array(z.enum(['none', 'login', 'consent'])),
         maxAge: z.number().int().optional(),
+        resources: z.array(z.string()).optional(),
       })
       .strict(),
     browser: z.string(),

@@ -61,12 +61,16 @@ export class Pages {
     return this.page(`Sign in to ${values.clientName}`, content);
   }
 
-  consent(values: { clientName: string; action: string; interaction: string; formToken: string; username: string; scopes: readonly string[] }): string {
+  consent(values: { clientName: string; action: string; interaction: string; formToken: string; username: string; scopes: readonly string[]; resources?: readonly string[] }): string {
     const items = values.scopes.map((scope) => {
       const description = SCOPE_DESCRIPTIONS[scope];
       return description ? `<li>${escapeHtml(description)} <code>${escapeHtml(scope)}</code></li>` : `<li><code>${escapeHtml(scope)}</code></li>`;
     });
-    const content = this.fill('consent', { ...values, scopes: new Html(items.join('\n')) });
+    // RFC 8707: the services (resources) the access is for, when the request named them.
+    const resources = values.resources ?? [];
+    const resourceList =
+      resources.length === 0 ? '' : `<p class="who">At:</p>\n<ul class="resources">\n${resources.map((resource) => `<li><code>${escapeHtml(resource)}</code></li>`).join('\n')}\n</ul>`;
+    const content = this.fill('consent', { ...values, scopes: new Html(items.join('\n')), resources: new Html(resourceList) });
     return this.page(`Allow ${values.clientName}?`, content);
   }
 
