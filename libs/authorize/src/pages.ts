@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-/** HTML-escapes text for an element's content or a double-quoted attribute value. */
+/**
+ * HTML-escapes text for an element's content or a double-quoted attribute value. Control characters
+ * (NUL and the other C0 controls but tab, line feed and carriage return; DEL) are not text in HTML
+ * (WHATWG HTML §13.2.5: parse errors, NUL dropped or replaced): shown as U+FFFD, the replacement character.
+ */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`=]/g, (character) => `&#${character.charCodeAt(0)};`);
+  return text.replace(/[&<>"'`=]/g, (character) => `&#${character.charCodeAt(0)};`).replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '&#65533;');
 }
 
 const TEMPLATE_NAMES = ['layout', 'login', 'consent', 'error'] as const;
