@@ -58,6 +58,41 @@ describe('the authorization code flow (all-in-one suite)', () => {
   });
 });
 
+describe('RFC 8707 resource at /authorize (all-in-one suite)', () => {
+  it('binds the code to the requested resource: the token is for it only, and /token cannot widen it', async () => {
+    const verifier = 'M25iVXpKU3puUjFaYWg3T1NDTDQtcW1ROUY5YXlwalNoc0hhakxifmZHag';
+    const webApp = `Basic ${Buffer.from('web-app:OTSeU3LY8wciN-jEkP-jZ4LnzfjIvZOA_qRHOUqhnGY').toString('base64')}`;
+    const browser = new PageBrowser(injectTransport(app));
+    const codeFor = async (resource: string) => {
+      const query = new URLSearchParams({ response_type: 'code', client_id: 'web-app', scope: 'api:read', state: 'st', resource, code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' });
+      const start = await browser.get(`/authorize?${query}`);
+      if (locationOf(start).startsWith('http://localhost:3000/callback?')) return new URL(locationOf(start)).searchParams.get('code')!;
+      const login = await browser.get(locationOf(start));
+      const consent = await browser.get(locationOf(await browser.post('/authorize/login', { ...hiddenFields(login.body), username: 'bob', password: 'bob-password' })));
+      expect(consent.body).toContain(`<ul class="resources">\n<li><code>${resource}</code></li>\n</ul>`);
+      return new URL(locationOf(await browser.post('/authorize/consent', { ...hiddenFields(consent.body), decision: 'allow' }))).searchParams.get('code')!;
+    };
+    const redeem = (code: string, extra: Record<string, string> = {}) =>
+      app.inject({
+        method: 'POST',
+        url: '/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: webApp },
+        payload: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, ...extra }).toString(),
+      });
+
+    const token = await redeem(await codeFor('https://reports.example.org'));
+    expect(token.statusCode).toBe(200);
+    const claims = JSON.parse(Buffer.from(token.json<{ access_token: string }>().access_token.split('.')[1]!, 'base64url').toString('utf8')) as { aud: unknown };
+    expect(claims.aud).toBe('https://reports.example.org');
+
+    const widened = await redeem(await codeFor('https://reports.example.org'), { resource: 'https://api.example.org' });
+    expect({ status: widened.statusCode, body: widened.json() }).toEqual({
+      status: 400,
+      body: { error: 'invalid_target', error_description: 'the client may not obtain a token for: https://api.example.org' },
+    });
+  });
+});
+
 describe('the authorization endpoint under hostile input (all-in-one suite)', () => {
   it.each(AUTHORIZE_BAD_INPUT_CASES.map((testCase) => [testCase.name, testCase] as const))('%s', async (_name, testCase) => {
     const { actual, expected } = await runBadInputCase(testCase, injectTransport(app), ISSUER);

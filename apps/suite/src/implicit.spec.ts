@@ -142,6 +142,13 @@ describe('the implicit flow (RFC 6749 §4.2, legacy) in the all-in-one suite', (
       state: 'st-1',
       iss: ISSUER,
     });
+    // RFC 8707 §2: a resource outside the client's audience is invalid_target (the token's audience is never widened).
+    expect(fragmentOf(locationOf(await browser.get(`${authorizeUrl()}&resource=${encodeURIComponent('https://reports.example.org')}`)))).toEqual({
+      error: 'invalid_target',
+      error_description: 'the client may not obtain a token for: https://reports.example.org',
+      state: 'st-1',
+      iss: ISSUER,
+    });
 
     const login = await browser.get(locationOf(await browser.get(authorizeUrl({ scope: 'api:read' }))));
     const consent = await browser.get(locationOf(await browser.post('/authorize/login', { ...hiddenFields(login.body), username: 'bob', password: 'bob-password' })));

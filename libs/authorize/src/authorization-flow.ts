@@ -87,10 +87,12 @@ const isUnavailable = (error: unknown) => UNAVAILABLE.some((type) => error insta
  * `https://example.org/tenant-a` serves `/tenant-a/authorize/login`), the ingress routing `/authorize*`
  * of that path to the authorize service.
  */
-export function pagePaths(issuer: string): { login: string; consent: string; css: string } {
+export function pagePaths(issuer: string): { login: string; consent: string; resume: string; css: string } {
   const base = new URL(issuer).pathname.replace(/\/$/, '');
-  return { login: `${base}/authorize/login`, consent: `${base}/authorize/consent`, css: `${base}/authorize/assets/authorize.css` };
+  return { login: `${base}/authorize/login`, consent: `${base}/authorize/consent`, resume: `${base}/authorize/resume`, css: `${base}/authorize/assets/authorize.css` };
 }
+
+const BROWSER_BINDING = /^[A-Za-z0-9_-]{43}$/;
 const MAX_USERNAME = 256;
 const MAX_PASSWORD = 1024;
 
@@ -108,14 +110,20 @@ const MESSAGES = {
  * form is bound to the browser and usable once.
  */
 export class AuthorizationFlow {
-  private readonly paths: { login: string; consent: string };
+  private readonly paths: { login: string; consent: string; resume: string };
 
   constructor(private readonly deps: AuthorizationFlowDeps) {
     this.paths = pagePaths(deps.issuer);
   }
 
-  /** GET or POST /authorize. */
-  async authorize(parameters: RawParameters, context: BrowserContext): Promise<FlowResult> {
+  /**
+   * GET or POST /authorize. A POST without the browser-binding cookie may be a cross-site form post, on
+   * which SameSite=Lax cookies are not sent although the browser has them: minting a binding there would
+   * replace the browser's one and orphan its other tabs' interactions. Such a request is kept server-side
+   * under a one-use id and the browser is sent (303) to GET /authorize/resume, a top-level navigation that
+   * carries the cookies (the binding, and the session for prompt=none).
+   */
+  async authorize(parameters: RawParameters, context: BrowserContext, method: 'GET' | 'POST' = 'GET'): Promise<FlowResult> {
     let target: ResponseTarget;
     try {
       target = await resolveResponseTarget(parameters, (id) => this.deps.clients.find(id));
@@ -131,14 +139,46 @@ export class AuthorizationFlow {
       if (request.responseType === 'token' && !this.deps.accessTokens) {
         throw new AuthorizationRequestError('unsupported_response_type', 'response_type token (implicit) is not served; use code with PKCE');
       }
-      const browser = context.browserCookie && /^[A-Za-z0-9_-]{43}$/.test(context.browserCookie) ? context.browserCookie : randomId();
-      const session = await this.deps.sessions.open(context.sessionCookie, this.now());
-      const interaction: Interaction = { id: randomId(), request, browser: sha256Hash(browser), createdAt: this.now() };
-      const result = await this.proceed(interaction, target.client, session, { freshLogin: false, consentGiven: false, context, status: 302 });
-      return browser === context.browserCookie ? result : { ...result, browser };
+      if (method === 'POST' && !hasBrowserBinding(context)) {
+        const pendingId = randomId();
+        await this.deps.interactions.savePending(pendingId, request);
+        return { status: 303, location: `${this.paths.resume}?request=${pendingId}` };
+      }
+      return await this.begin(request, target.client, context);
     } catch (error) {
       return this.redirectError(target, error, 302, context);
     }
+  }
+
+  /**
+   * GET /authorize/resume?request=… (after a POST /authorize without the binding cookie): the request,
+   * validated then, taken once. It grants nothing the request's parameters did not: anyone may send a
+   * browser to /authorize with them.
+   */
+  async resume(pendingId: string | undefined, context: BrowserContext): Promise<FlowResult> {
+    let request: AuthorizationRequest | undefined;
+    let client: RegisteredClient | null = null;
+    try {
+      request = await this.deps.interactions.takePending(pendingId);
+      if (request) client = await this.deps.clients.find(request.clientId);
+    } catch (error) {
+      return this.failurePage(error, context);
+    }
+    if (!request || !client) return this.errorPage(400, 'This sign-in request has expired', MESSAGES.expired);
+    try {
+      return await this.begin(request, client, context);
+    } catch (error) {
+      return this.redirectError(this.targetOf({ request }, client), error, 302, context);
+    }
+  }
+
+  /** Starts the interaction, bound to the browser's binding cookie (a new one only when it sent none). */
+  private async begin(request: AuthorizationRequest, client: RegisteredClient, context: BrowserContext): Promise<FlowResult> {
+    const browser = hasBrowserBinding(context) ? context.browserCookie! : randomId();
+    const session = await this.deps.sessions.open(context.sessionCookie, this.now());
+    const interaction: Interaction = { id: randomId(), request, browser: sha256Hash(browser), createdAt: this.now() };
+    const result = await this.proceed(interaction, client, session, { freshLogin: false, consentGiven: false, context, status: 302 });
+    return browser === context.browserCookie ? result : { ...result, browser };
   }
 
   /** GET /authorize/login?interaction=… */
@@ -248,6 +288,8 @@ export class AuthorizationFlow {
       // RFC 6749 §4.1.3: the token request must repeat the redirect_uri only if the authorization request had one.
       ...(request.redirectUriGiven ? { redirectUri: request.redirectUri } : {}),
       scopes: request.scopes,
+      // RFC 8707 §2: the grant is bound to the requested resources (validated within the client's audience).
+      ...(request.resources ? { resources: request.resources } : {}),
       subject: user.subject,
       authTime: user.authTime,
       ...(request.codeChallenge ? { codeChallenge: request.codeChallenge, codeChallengeMethod: request.codeChallengeMethod } : {}),
@@ -290,7 +332,8 @@ export class AuthorizationFlow {
         grantId: randomBytes(16).toString('base64url'),
         subject: user.subject,
         scopes: request.scopes,
-        audience: client.audience,
+        // RFC 8707 §2: the requested resources (within the client's audience), else the client's audience.
+        audience: request.resources ?? client.audience,
         authTime: user.authTime,
       },
       context.correlationId,
@@ -313,6 +356,7 @@ export class AuthorizationFlow {
       formToken,
       username: interaction.login!.username,
       scopes: interaction.request.scopes,
+      resources: interaction.request.resources ?? [],
     });
     return { status: 200, html, redirectTarget: redirectTargetOf(interaction.request.redirectUri) };
   }
@@ -356,7 +400,7 @@ export class AuthorizationFlow {
     });
   }
 
-  private targetOf(interaction: Interaction, client: RegisteredClient): ResponseTarget {
+  private targetOf(interaction: Pick<Interaction, 'request'>, client: RegisteredClient): ResponseTarget {
     const { request } = interaction;
     return {
       client,
@@ -397,6 +441,10 @@ export class AuthorizationFlow {
   private now(): number {
     return Math.floor(this.deps.clock.now().getTime() / 1000);
   }
+}
+
+function hasBrowserBinding(context: BrowserContext): boolean {
+  return context.browserCookie !== undefined && BROWSER_BINDING.test(context.browserCookie);
 }
 
 /** What CSP form-action must allow for a form whose answer redirects to this URI: its origin, or its private-use scheme. */

@@ -39,7 +39,12 @@ export class AuthorizeController {
       return this.send(reply, this.flow.errorPage(400, 'The sign-in request is invalid', `The request body must be ${FORM}.`));
     }
     const parameters: RawParameters = [...new URLSearchParams(request.body)];
-    await this.send(reply, await this.flow.authorize(parameters, this.context(request)));
+    await this.send(reply, await this.flow.authorize(parameters, this.context(request), 'POST'));
+  }
+
+  @Get('resume')
+  async resume(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.send(reply, await this.flow.resume(this.queryValue(request, 'request'), this.context(request)));
   }
 
   @Get('login')
@@ -82,8 +87,12 @@ export class AuthorizeController {
   }
 
   private interactionOf(request: FastifyRequest): string | undefined {
+    return this.queryValue(request, 'interaction');
+  }
+
+  private queryValue(request: FastifyRequest, name: string): string | undefined {
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
-    const values = new URLSearchParams(query).getAll('interaction');
+    const values = new URLSearchParams(query).getAll(name);
     return values.length === 1 ? values[0] : undefined;
   }
 

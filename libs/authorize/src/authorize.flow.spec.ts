@@ -232,6 +232,70 @@ describe('the authorization code flow (login page, consent page, code)', () => {
     );
   });
 
+  it('binds the code to the RFC 8707 resources of the request, shows them (escaped) on the consent page, and redirects invalid_target otherwise', async () => {
+    const browser = new PageBrowser(injectTransport(app));
+    const base = { response_type: 'code', client_id: 'web-app', scope: 'api:read', state: 'r', code_challenge: CHALLENGE, code_challenge_method: 'S256' };
+    const url = `/authorize?${new URLSearchParams([...Object.entries(base), ['resource', 'https://reports.example.org'], ['resource', 'https://reports.example.org']])}`;
+    const consentPage = await browser.get(locationOf(await logIn(browser, 'alice', 'alice-password', url)));
+    expect(consentPage.body).toContain('<p class="who">At:</p>\n<ul class="resources">\n<li><code>https:&#47;&#47;reports.example.org</code></li>\n</ul>'.replace(/&#47;/g, '/'));
+    const allowed = await browser.post('/authorize/consent', { ...hiddenFields(consentPage.body), decision: 'allow' });
+    const code = new URL(locationOf(allowed)).searchParams.get('code')!;
+    expect(await codes.redeem(sha256Hash(code))).toEqual({ outcome: 'redeemed', grant: expect.objectContaining({ clientId: 'web-app', resources: ['https://reports.example.org'] }) });
+
+    for (const [resource, description] of [
+      ['https://other.example.org', 'the client may not obtain a token for: https://other.example.org'],
+      ['https://api.example.org#x', 'a resource must be an absolute URI without a fragment'],
+    ]) {
+      const refused = await browser.get(`/authorize?${new URLSearchParams([...Object.entries(base), ['resource', resource!]])}`);
+      expect(refused.status).toBe(302);
+      expect(locationOf(refused)).toBe(
+        `http://localhost:3000/callback?${new URLSearchParams({ error: 'invalid_target', error_description: description!, state: 'r', iss: ISSUER })}`,
+      );
+    }
+  });
+
+  it("a cross-site POST /authorize (no SameSite=Lax cookie sent) never replaces the browser binding: other tabs' interactions go on", async () => {
+    const browser = new PageBrowser(injectTransport(app));
+    const firstTab = await loginPage(browser);
+    const binding = browser.cookies.get('__Host-authz_browser');
+    const query = new URL(`https://x${authorizeUrl({ state: 'posted' })}`).searchParams;
+
+    // A cross-site form POST: the browser sends no Lax cookie. No cookie is set; a 303 to a one-use resume
+    // address, which the browser follows as a top-level GET (Lax cookies sent).
+    const crossSite = await browser.post('/authorize', [...query], { cookie: '' });
+    expect(crossSite.status).toBe(303);
+    expect(crossSite.setCookies).toEqual([]);
+    expect(locationOf(crossSite)).toMatch(/^\/authorize\/resume\?request=[A-Za-z0-9_-]{43}$/);
+    const resumed = await browser.get(locationOf(crossSite));
+    expect(resumed.status).toBe(302);
+    expect(resumed.setCookies).toEqual([]);
+    expect(locationOf(resumed)).toMatch(/^\/authorize\/login\?interaction=[A-Za-z0-9_-]{43}$/);
+    expect(browser.cookies.get('__Host-authz_browser')).toBe(binding);
+    // The resume address is used once.
+    const again = await browser.get(locationOf(crossSite));
+    expect(again.status).toBe(400);
+    expect(again.body).toContain('This sign-in request has expired or was already used.');
+
+    // Both tabs go on: the second tab's login, then the first tab's (same binding).
+    const secondTab = await browser.get(locationOf(resumed));
+    const login = await browser.post('/authorize/login', { ...hiddenFields(secondTab.body), username: 'alice', password: 'alice-password' });
+    expect(login.status).toBe(303);
+    const firstLogin = await browser.post('/authorize/login', { ...hiddenFields(firstTab.body), username: 'alice', password: 'alice-password' });
+    expect(firstLogin.status).toBe(303);
+
+    // A same-site POST (the binding cookie sent) is served at once and keeps the binding.
+    const sameSite = await browser.post('/authorize', [...query]);
+    expect(sameSite.status).toBe(302);
+    expect(sameSite.setCookies).toEqual([]);
+
+    // A browser without any binding cookie (first visit) gets one when it arrives at the GET.
+    const fresh = new PageBrowser(injectTransport(app));
+    const posted = await fresh.post('/authorize', [...query]);
+    expect(posted.setCookies).toEqual([]);
+    const started = await fresh.get(locationOf(posted));
+    expect(started.setCookies).toEqual([expect.stringMatching(/^__Host-authz_browser=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Secure$/)]);
+  });
+
   it('answers login_required to prompt=none without a session, without showing a page', async () => {
     const response = await new PageBrowser(injectTransport(app)).get(authorizeUrl({ prompt: 'none' }));
     expect(response.status).toBe(302);
@@ -356,10 +420,11 @@ describe('the authorization code flow (login page, consent page, code)', () => {
 
 describe('pagePaths', () => {
   it('puts the pages under the issuer path', () => {
-    expect(pagePaths('https://issuer.test')).toEqual({ login: '/authorize/login', consent: '/authorize/consent', css: '/authorize/assets/authorize.css' });
+    expect(pagePaths('https://issuer.test')).toEqual({ login: '/authorize/login', consent: '/authorize/consent', resume: '/authorize/resume', css: '/authorize/assets/authorize.css' });
     expect(pagePaths('https://example.org/tenant-a/')).toEqual({
       login: '/tenant-a/authorize/login',
       consent: '/tenant-a/authorize/consent',
+      resume: '/tenant-a/authorize/resume',
       css: '/tenant-a/authorize/assets/authorize.css',
     });
   });

@@ -17,11 +17,8 @@ export type Interaction = {
   createdAt: number;
 };
 
-const interactionSchema = z
+const requestSchema = z
   .object({
-    id: z.string(),
-    request: z
-      .object({
         responseType: z.enum(['code', 'token']),
         clientId: z.string(),
         redirectUri: z.string(),
@@ -33,8 +30,14 @@ const interactionSchema = z
         codeChallengeMethod: z.enum(['S256', 'plain']).optional(),
         prompt: z.array(z.enum(['none', 'login', 'consent'])),
         maxAge: z.number().int().optional(),
-      })
-      .strict(),
+        resources: z.array(z.string()).optional(),
+  })
+  .strict();
+
+const interactionSchema = z
+  .object({
+    id: z.string(),
+    request: requestSchema,
     browser: z.string(),
     login: z.object({ subject: z.string(), username: z.string(), authTime: z.number().int() }).strict().optional(),
     createdAt: z.number().int(),
@@ -72,6 +75,23 @@ export class InteractionStore {
     return parsed.success ? (parsed.data as Interaction) : undefined;
   }
 
+  /**
+   * A validated request waiting for its browser (POST /authorize without the binding cookie, see
+   * AuthorizationFlow.authorize), under a one-use random id (key: its hash), for the interaction TTL.
+   */
+  async savePending(id: string, request: AuthorizationRequest): Promise<void> {
+    await this.store.set(pendingKey(id), JSON.stringify(request), this.ttlMs);
+  }
+
+  /** The pending request, once; undefined when unknown, expired, already taken or malformed. */
+  async takePending(id: string | undefined): Promise<AuthorizationRequest | undefined> {
+    if (!id || !ID.test(id)) return undefined;
+    const text = await this.store.take(pendingKey(id));
+    if (text === null) return undefined;
+    const parsed = requestSchema.safeParse(safeJson(text));
+    return parsed.success ? (parsed.data as AuthorizationRequest) : undefined;
+  }
+
   /** Ends an interaction (after its redirect): its forms are dead from now on. */
   async finish(id: string): Promise<void> {
     await this.store.delete(interactionKey(id));
@@ -93,6 +113,10 @@ export class InteractionStore {
 function interactionKey(id: string): string {
   // The id is a capability: stored under its hash like every other bearer value.
   return `interaction:${sha256Hash(id)}`;
+}
+
+function pendingKey(id: string): string {
+  return `pending-authorization:${sha256Hash(id)}`;
 }
 
 function formKey(token: string): string {

@@ -9,6 +9,7 @@ describe('render (the page templates)', () => {
       '<p title="&#34;&#62;&#60;script&#62;x&#60;/script&#62;&#38;&#39;&#96;&#61;">&#34;&#62;&#60;script&#62;x&#60;/script&#62;&#38;&#39;&#96;&#61;</p><em>ok</em>&#60;b&#62;raw?&#60;/b&#62;',
     );
     expect(escapeHtml('plain text')).toBe('plain text');
+    expect(escapeHtml('<script>alert(1)</script>\u0000"x\'\u0001\u007f\t\r\nok')).toBe('&#60;script&#62;alert(1)&#60;/script&#62;&#65533;&#34;x&#39;&#65533;&#65533;\t\r\nok');
   });
 });
 

@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-/** HTML-escapes text for an element's content or a double-quoted attribute value. */
+/**
+ * HTML-escapes text for an element's content or a double-quoted attribute value. Control characters
+ * (NUL and the other C0 controls but tab, line feed and carriage return; DEL) are not text in HTML
+ * (WHATWG HTML §13.2.5: parse errors, NUL dropped or replaced): shown as U+FFFD, the replacement character.
+ */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`=]/g, (character) => `&#${character.charCodeAt(0)};`);
+  return text.replace(/[&<>"'`=]/g, (character) => `&#${character.charCodeAt(0)};`).replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '&#65533;');
 }
 
 const TEMPLATE_NAMES = ['layout', 'login', 'consent', 'error'] as const;
@@ -61,12 +65,16 @@ export class Pages {
     return this.page(`Sign in to ${values.clientName}`, content);
   }
 
-  consent(values: { clientName: string; action: string; interaction: string; formToken: string; username: string; scopes: readonly string[] }): string {
+  consent(values: { clientName: string; action: string; interaction: string; formToken: string; username: string; scopes: readonly string[]; resources?: readonly string[] }): string {
     const items = values.scopes.map((scope) => {
       const description = SCOPE_DESCRIPTIONS[scope];
       return description ? `<li>${escapeHtml(description)} <code>${escapeHtml(scope)}</code></li>` : `<li><code>${escapeHtml(scope)}</code></li>`;
     });
-    const content = this.fill('consent', { ...values, scopes: new Html(items.join('\n')) });
+    // RFC 8707: the services (resources) the access is for, when the request named them.
+    const resources = values.resources ?? [];
+    const resourceList =
+      resources.length === 0 ? '' : `<p class="who">At:</p>\n<ul class="resources">\n${resources.map((resource) => `<li><code>${escapeHtml(resource)}</code></li>`).join('\n')}\n</ul>`;
+    const content = this.fill('consent', { ...values, scopes: new Html(items.join('\n')), resources: new Html(resourceList) });
     return this.page(`Allow ${values.clientName}?`, content);
   }
 

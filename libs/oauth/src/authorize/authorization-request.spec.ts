@@ -202,6 +202,31 @@ describe('validateAuthorizationRequest (RFC 6749 §4.1.1, RFC 7636 §4.3)', () =
     });
   });
 
+  it('keeps RFC 8707 resource values (repeatable, deduplicated, order kept) within the client audience', async () => {
+    const twoAudiences: RegisteredClient = { ...web, clientId: 'web2', audience: ['https://api.example.org', 'https://reports.example.org'] };
+    clients.set('web2', twoAudiences);
+    const parameters: RawParameters = [
+      ...codeRequest({ client_id: 'web2' }),
+      ['resource', 'https://reports.example.org'],
+      ['resource', 'https://api.example.org'],
+      ['resource', 'https://reports.example.org'],
+    ];
+    expect(validateAuthorizationRequest(parameters, await resolveResponseTarget(parameters, find)).resources).toEqual(['https://reports.example.org', 'https://api.example.org']);
+    const none = codeRequest();
+    expect(validateAuthorizationRequest(none, await resolveResponseTarget(none, find))).not.toHaveProperty('resources');
+  });
+
+  it.each([
+    ['https://api.example.org#frag', 'a resource must be an absolute URI without a fragment'],
+    ['/relative', 'a resource must be an absolute URI without a fragment'],
+    ['https://api.example.org/a b', 'a resource must be an absolute URI without a fragment'],
+    ['https://api.example.org/é', 'a resource must be an absolute URI without a fragment'],
+    ['https://other.example.org', 'the client may not obtain a token for: https://other.example.org'],
+  ])('redirects invalid_target for resource %j (RFC 8707 §2)', async (resource, description) => {
+    expect(await redirected([...codeRequest(), ['resource', resource]])).toEqual({ error: 'invalid_target', description });
+    expect(await redirected([...params({ response_type: 'token', client_id: 'legacy' }), ['resource', resource]])).toEqual({ error: 'invalid_target', description });
+  });
+
   it('refuses PKCE parameters on an implicit request (RFC 7636 is for the code flow)', async () => {
     expect(await redirected(params({ response_type: 'token', client_id: 'legacy', code_challenge: CHALLENGE, code_challenge_method: 'S256' }))).toEqual({
       error: 'invalid_request',

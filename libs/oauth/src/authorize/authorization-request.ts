@@ -1,5 +1,6 @@
 import { type CodeChallengeMethod, type RegisteredClient, type ResponseType, requiresPkce, responseTypesOf } from '../clients/registered-client';
-import { InvalidScope } from '../errors';
+import { InvalidScope, InvalidTarget } from '../errors';
+import { parseResources, resolveAudience } from '../resource';
 import { resolveRequestedScope } from '../scope';
 import { matchesRegisteredRedirectUri } from './redirect-uri';
 
@@ -14,6 +15,7 @@ export type AuthorizationErrorCode =
   | 'access_denied'
   | 'unsupported_response_type'
   | 'invalid_scope'
+  | 'invalid_target'
   | 'server_error'
   | 'temporarily_unavailable'
   | 'login_required'
@@ -36,6 +38,11 @@ export type AuthorizationRequest = {
   prompt: Prompt[];
   /** Seconds; a session older than this must log in again. */
   maxAge?: number;
+  /**
+   * RFC 8707 `resource` values (deduplicated, order kept), each within the client's audience: the
+   * code's grant is bound to them (every token of the grant is for some of them). Absent when none.
+   */
+  resources?: string[];
 };
 
 /**
@@ -151,6 +158,8 @@ export function validateAuthorizationRequest(parameters: RawParameters, target: 
     throw new AuthorizationRequestError('invalid_request', 'PKCE applies to response_type code only');
   }
 
+  const resources = validateResources(valuesOf(parameters, 'resource'), client);
+
   const prompt = parsePrompt(single.get('prompt'));
   const maxAgeText = single.get('max_age');
   if (maxAgeText !== undefined && !MAX_AGE.test(maxAgeText)) throw new AuthorizationRequestError('invalid_request', 'max_age must be a non-negative integer');
@@ -166,7 +175,23 @@ export function validateAuthorizationRequest(parameters: RawParameters, target: 
     ...pkce,
     prompt,
     ...(maxAgeText !== undefined ? { maxAge: Number(maxAgeText) } : {}),
+    ...(resources.length > 0 ? { resources } : {}),
   };
+}
+
+/**
+ * RFC 8707 §2: `resource` may be repeated; each an absolute URI without a fragment, and one the client
+ * may obtain a token for (its registered audience). Otherwise `invalid_target` to the client (§2).
+ */
+function validateResources(values: readonly string[], client: RegisteredClient): string[] {
+  try {
+    const resources = parseResources(values);
+    if (resources.length > 0) resolveAudience(resources, client.audience);
+    return resources;
+  } catch (error) {
+    if (error instanceof InvalidTarget) throw new AuthorizationRequestError('invalid_target', error.description);
+    throw error;
+  }
 }
 
 /** RFC 7636 §4.3, §4.4.1; RFC 9700 §2.1.1: S256 required where PKCE is required, `plain` only for a client registered for it. */
@@ -212,7 +237,8 @@ function singleValues(parameters: RawParameters): ReadonlyMap<string, string> {
   const values = new Map<string, string>();
   const seen = new Set<string>();
   for (const [name, value] of parameters) {
-    if (seen.has(name)) throw new AuthorizationRequestError('invalid_request', `parameter '${name}' is included more than once`);
+    // RFC 8707 §2: `resource` is the one parameter that may be repeated (read by validateResources).
+    if (seen.has(name) && name !== 'resource') throw new AuthorizationRequestError('invalid_request', `parameter '${name}' is included more than once`);
     seen.add(name);
     if (value.length > MAX_PARAMETER_LENGTH) throw new AuthorizationRequestError('invalid_request', `parameter '${name}' is too long`);
     if (value !== '') values.set(name, value);

@@ -211,8 +211,11 @@ describe('authorization_code grant (RFC 6749 §4.1.3, RFC 7636, RFC 9700 §2.1.1
     ['a relative URI', 'api/v1', 'a resource must be an absolute URI without a fragment'],
     ['a fragment', 'https://api.example.org/#x', 'a resource must be an absolute URI without a fragment'],
     ['a resource the client may not have', 'https://evil.example.org', 'the client may not obtain a token for: https://evil.example.org'],
-  ])('answers invalid_target to %s (RFC 8707 §2)', async (_case, resource, description) => {
-    expect(await refusal(setup().request({ ...REQUEST, resource }, WEB))).toEqual({ status: 400, headers: {}, body: { error: 'invalid_target', error_description: description } });
+  ])('answers invalid_target to %s (RFC 8707 §2) before spending the code: the corrected retry is not a replay', async (_case, resource, description) => {
+    const { request, services } = setup();
+    expect(await refusal(request({ ...REQUEST, resource }, WEB))).toEqual({ status: 400, headers: {}, body: { error: 'invalid_target', error_description: description } });
+    expect(services.calls).toEqual([]);
+    expect(await request(REQUEST, WEB)).toHaveProperty('access_token');
   });
 
   it('answers invalid_target to a resource outside those of the authorization request', async () => {

@@ -8,7 +8,7 @@ import type { GrantHandler } from './grant-handler';
 
 /**
  * Authorization code grant, redemption side (RFC 6749 §4.1.3, RFC 7636 §4.5-4.6, RFC 9700 §2.1.1).
- * Steps: read the parameters (a malformed one is refused before the code is spent) → spend the code
+ * Steps: read the parameters (a malformed one, or a resource outside the client's audience, is refused before the code is spent) → spend the code
  * (single use; a replay revokes the grant, RFC 6749 §4.1.2) → it must be this client's → redirect_uri
  * as in the authorization request → PKCE → audience → access token, and a refresh token when the
  * client may refresh → record the redemption.
@@ -23,6 +23,9 @@ export const authorizationCodeGrant: GrantHandler = {
     const verifier = parameters.get('code_verifier');
     checkCodeVerifierSyntax(verifier);
     const resources = parseResources(parameterValues(parameters, 'resource'));
+    // RFC 8707 §2: what can be refused without the code is refused before it is spent (a spent code makes
+    // the client's corrected retry a replay, which revokes the grant): each resource within the client's audience.
+    if (resources.length > 0) resolveAudience(resources, client.audience);
 
     const codeHash = sha256Hash(code);
     const redemption = await services.redeemAuthorizationCode(codeHash);
