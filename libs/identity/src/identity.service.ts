@@ -4,6 +4,7 @@ import {
   type AuthenticationResult,
   type Clock,
   CREDENTIAL_LIMITS,
+  type CredentialCallMeta,
   type CredentialCheck,
   type CredentialVerdict,
   type CredentialVerifier,
@@ -38,8 +39,8 @@ export type IdentityServiceOptions = {
   logger?: Logger;
 };
 
-/** Per-call metadata: the correlation id of the request that caused the attempt (events, logs). */
-export type VerifyMeta = { correlationId?: string };
+/** Per-call metadata: the correlation id of the request that caused the attempt (events, logs); the port's CredentialCallMeta. */
+export type VerifyMeta = CredentialCallMeta;
 
 type Attempt = {
   check: CredentialCheck;

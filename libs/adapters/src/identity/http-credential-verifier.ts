@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  type CredentialCallMeta,
   type CredentialCheck,
   type CredentialVerdict,
   type CredentialVerifier,
@@ -21,8 +22,8 @@ export type HttpCredentialVerifierOptions = {
   fetch?: typeof fetch;
 };
 
-/** Per-call metadata: the caller's request id, sent as x-request-id (the correlation id of the identity events). */
-export type CredentialCallMeta = { correlationId?: string };
+/** Per-call metadata (the port's): the caller's request id, sent as x-request-id (the correlation id of the identity events). */
+export type { CredentialCallMeta };
 
 const directoryUser = z
   .object({
