@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ClientState, DomainEvent, EventOf } from '@authz/contracts';
-import { checkSelfServiceUpdate, type ClientMetadata, generateClientSecret, InvalidToken, type RegisteredClient, responseTypesOf } from '@authz/oauth';
+import { checkSelfServiceUpdate, type ClientMetadata, generateClientSecret, InvalidBearerRequest, InvalidToken, type RegisteredClient, responseTypesOf } from '@authz/oauth';
 import { CLIENT_REGISTRY, type ClientRecord, CLOCK, type Clock, EVENT_PUBLISHER, type EventPublisher, type ManagedClientRegistry } from '@authz/ports';
 import { ClientAuthenticationService } from './client-authentication.service';
 
@@ -160,12 +160,13 @@ function snapshot(client: RegisteredClient, revision: number, registrationAccess
 }
 
 /**
- * The token of an `Authorization: Bearer` header (RFC 6750 §2.1: "Bearer" 1*SP b64token). Missing:
- * 401 with a bare challenge (RFC 6750 §3.1); malformed: 401 invalid_token.
+ * The token of an `Authorization: Bearer` header (RFC 6750 §2.1: "Bearer" 1*SP b64token). RFC 6750 §3.1:
+ * no authentication information (no or an empty header): 401 with a bare challenge, no error code; a
+ * malformed request (a header that is not `Bearer <token>`): 400 invalid_request.
  */
 export function bearerToken(authorization: string | undefined, realm: string): string {
-  if (authorization === undefined) throw new InvalidToken('a Bearer token is required', { realm, tokenPresented: false });
+  if (authorization === undefined || authorization.trim() === '') throw new InvalidToken('a Bearer token is required', { realm, tokenPresented: false });
   const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization.trim());
-  if (!match) throw new InvalidToken('malformed Bearer credentials', { realm, tokenPresented: true });
+  if (!match) throw new InvalidBearerRequest('malformed Bearer credentials', { realm });
   return match[1]!;
 }
