@@ -111,8 +111,8 @@ afterAll(async () => {
 }, 60_000);
 
 describe('clients across services (RFC 7591, RFC 7592, admin CLI)', () => {
-  let dynamic: { client_id: string; client_secret: string; registration_access_token: string };
-  let administered: { client_id: string; client_secret: string };
+  let dynamic: { client_id: string; client_secret: string; registration_access_token: string; client_id_issued_at: number };
+  let administered: { client_id: string; client_secret: string; client_id_issued_at: number };
 
   it('registers with RFC 7591 on the token service; the client gets a token at once and introspects on the other service', async () => {
     const response = await fetch(`${token.url}/register`, {
@@ -142,10 +142,13 @@ describe('clients across services (RFC 7591, RFC 7592, admin CLI)', () => {
 
     const listed = await cli(['list']);
     expect(listed.code).toBe(0);
+    // Seeds in file order, then the registered clients by client_id_issued_at, then by client id.
+    const registeredOrder = [dynamic, administered]
+      .map(({ client_id, client_id_issued_at }) => ({ client_id, client_id_issued_at }))
+      .sort((a, b) => a.client_id_issued_at - b.client_id_issued_at || (a.client_id < b.client_id ? -1 : 1));
     expect(listed.stdout.split('\n').filter(Boolean).map((line) => line.split('\t').slice(0, 2))).toEqual([
       ...seedClientIds().map((id) => [id, 'seed']),
-      [dynamic.client_id, 'registered'],
-      [administered.client_id, 'registered'],
+      ...registeredOrder.map(({ client_id }) => [client_id, 'registered']),
     ]);
   });
 
