@@ -176,12 +176,20 @@ describe('POST /register (RFC 7591)', () => {
     ['no Authorization header (a bare challenge, RFC 6750 §3.1)', () => register(SERVICE_METADATA, {}), invalidToken('a Bearer token is required', 'Bearer realm="register"')],
     ['a wrong initial access token', () => register(SERVICE_METADATA, bearer('not-the-initial-access-token-0123456789')), invalidToken('the initial access token is invalid')],
     ['the initial access token with one more character', () => register(SERVICE_METADATA, bearer(`${INITIAL_ACCESS_TOKEN}x`)), invalidToken('the initial access token is invalid')],
-    ['Basic credentials', () => register(SERVICE_METADATA, { authorization: DEMO_SERVICE_BASIC }), invalidToken('malformed Bearer credentials')],
-    ['"Bearer" without a token', () => register(SERVICE_METADATA, { authorization: 'Bearer' }), invalidToken('malformed Bearer credentials')],
     ['a 10 KB bearer token', () => register(SERVICE_METADATA, bearer('t'.repeat(10_240))), invalidToken('the initial access token is invalid')],
     ['a client registration access token instead of the initial one', async () => register(SERVICE_METADATA, bearer((await registered(SERVICE_METADATA)).registration_access_token)), invalidToken('the initial access token is invalid')],
   ])('answers %s with 401 invalid_token and a Bearer challenge', async (_case, request, expected) => {
     expect(seen(await request(), ['www-authenticate'])).toEqual(expected);
+  });
+
+  // RFC 6750 §3.1: a malformed request is invalid_request, 400 (not a 401: no token was presented to judge).
+  const malformedBearer = rfcError(400, 'invalid_request', 'malformed Bearer credentials', { 'www-authenticate': 'Bearer realm="register", error="invalid_request"' });
+  it.each<[string, () => Promise<Sent>]>([
+    ['Basic credentials', () => register(SERVICE_METADATA, { authorization: DEMO_SERVICE_BASIC })],
+    ['"Bearer" without a token', () => register(SERVICE_METADATA, { authorization: 'Bearer' })],
+    ['a token with a space in it', () => register(SERVICE_METADATA, { authorization: `Bearer ${INITIAL_ACCESS_TOKEN} x` })],
+  ])('answers %s with 400 invalid_request and a Bearer challenge', async (_case, request) => {
+    expect(seen(await request(), ['www-authenticate'])).toEqual(malformedBearer);
   });
 
   const invalidMetadata = (description: string) => rfcError(400, 'invalid_client_metadata', description);

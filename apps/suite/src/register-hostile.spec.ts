@@ -118,9 +118,10 @@ describe('POST /register refuses, registering nothing (RFC 7591 §3.2.2)', () =>
 
   it.each<[string, string | undefined, ReturnType<typeof rfcError>]>([
     ['no Authorization header', undefined, rfcError(401, 'invalid_token', 'a Bearer token is required', 'Bearer realm="register"')],
-    ['Bearer and Basic in one header', `Bearer ${INITIAL_ACCESS_TOKEN}, Basic abc`, rfcError(401, 'invalid_token', 'malformed Bearer credentials', 'Bearer realm="register", error="invalid_token"')],
+    ['an empty Authorization header', '', rfcError(401, 'invalid_token', 'a Bearer token is required', 'Bearer realm="register"')],
+    ['Bearer and Basic in one header (malformed: 400, RFC 6750 §3.1)', `Bearer ${INITIAL_ACCESS_TOKEN}, Basic abc`, rfcError(400, 'invalid_request', 'malformed Bearer credentials', 'Bearer realm="register", error="invalid_request"')],
     ['a token one character short', `Bearer ${INITIAL_ACCESS_TOKEN.slice(0, -1)}`, rfcError(401, 'invalid_token', 'the initial access token is invalid', 'Bearer realm="register", error="invalid_token"')],
-  ])('answers %s with 401 invalid_token (RFC 6750 §3.1)', async (_name, authorization, expected) => {
+  ])('answers %s (RFC 6750 §3.1)', async (_name, authorization, expected) => {
     const response = await send('POST', '/register', { 'content-type': JSON_TYPE, ...(authorization === undefined ? {} : { authorization }) }, JSON.stringify(SERVICE));
     expect(seen(response)).toEqual(expected);
   });
@@ -169,7 +170,7 @@ describe('RFC 7592 management of a registration under attack', () => {
       invalidMetadata('a public client (token_endpoint_auth_method none) cannot use the password grant'),
     );
     expect(seen(await send('GET', url, { authorization: `Basic ${Buffer.from(`${registration.client_id}:${registration.client_secret}`).toString('base64')}` }))).toEqual(
-      rfcError(401, 'invalid_token', 'malformed Bearer credentials', 'Bearer realm="register", error="invalid_token"'),
+      rfcError(400, 'invalid_request', 'malformed Bearer credentials', 'Bearer realm="register", error="invalid_request"'),
     );
     // RFC 6750 §2.3 (the query parameter) is not supported: the token must be in the header.
     expect(seen(await send('GET', `${url}?access_token=${registration.registration_access_token}`, {}))).toEqual(

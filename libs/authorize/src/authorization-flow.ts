@@ -196,7 +196,7 @@ export class AuthorizationFlow {
       }
       let verdict;
       try {
-        verdict = await this.deps.verifier.verify({ username, password, clientId: client.clientId, ...(context.clientIp ? { clientIp: context.clientIp } : {}) });
+        verdict = await this.deps.verifier.verify({ username, password, clientId: client.clientId, ...(context.clientIp ? { clientIp: context.clientIp } : {}) }, { correlationId: context.correlationId });
       } catch (error) {
         if (!isUnavailable(error)) throw error;
         // An identity or directory outage is never a failed login (the identity service does not count it).

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ClientState, DomainEvent, EventOf } from '@authz/contracts';
-import { checkSelfServiceUpdate, type ClientMetadata, generateClientSecret, InvalidToken, type RegisteredClient, responseTypesOf } from '@authz/oauth';
+import { checkSelfServiceUpdate, type ClientMetadata, generateClientSecret, InvalidBearerRequest, InvalidToken, randomBase64url, type RegisteredClient, responseTypesOf, UNMATCHABLE_HASH } from '@authz/oauth';
 import { CLIENT_REGISTRY, type ClientRecord, CLOCK, type Clock, EVENT_PUBLISHER, type EventPublisher, type ManagedClientRegistry } from '@authz/ports';
 import { ClientAuthenticationService } from './client-authentication.service';
 
@@ -15,9 +14,6 @@ export class ClientRegistrationError extends Error {
 
 /** Client ids the admin CLI may choose; generated ids are 128 random bits, base64url. */
 const CHOSEN_CLIENT_ID = /^[A-Za-z0-9._~-]{1,64}$/;
-/** A well-formed hash no token has (its digest is all zero bits). */
-const UNMATCHABLE_HASH = `sha256:${'A'.repeat(43)}`;
-
 type Meta = { correlationId?: string };
 
 /**
@@ -40,7 +36,7 @@ export class ClientRegistrationService {
    * issue an RFC 7592 registration access token (dynamic registration does, the CLI does not).
    */
   async register(metadata: ClientMetadata, options: { clientId?: string; registrationAccessToken: boolean } & Meta): Promise<IssuedRegistration> {
-    const clientId = options.clientId ?? randomBytes(16).toString('base64url');
+    const clientId = options.clientId ?? randomBase64url(16);
     if (!CHOSEN_CLIENT_ID.test(clientId)) throw new ClientRegistrationError('a client id is 1 to 64 of A-Z a-z 0-9 . _ ~ -');
     // A seed id, a live or a deleted client's id is never issued again.
     if (this.registry.isTaken(clientId)) throw new ClientRegistrationError(`client id ${clientId} is already taken`);
@@ -160,12 +156,13 @@ function snapshot(client: RegisteredClient, revision: number, registrationAccess
 }
 
 /**
- * The token of an `Authorization: Bearer` header (RFC 6750 §2.1: "Bearer" 1*SP b64token). Missing:
- * 401 with a bare challenge (RFC 6750 §3.1); malformed: 401 invalid_token.
+ * The token of an `Authorization: Bearer` header (RFC 6750 §2.1: "Bearer" 1*SP b64token). RFC 6750 §3.1:
+ * no authentication information (no or an empty header): 401 with a bare challenge, no error code; a
+ * malformed request (a header that is not `Bearer <token>`): 400 invalid_request.
  */
 export function bearerToken(authorization: string | undefined, realm: string): string {
-  if (authorization === undefined) throw new InvalidToken('a Bearer token is required', { realm, tokenPresented: false });
+  if (authorization === undefined || authorization.trim() === '') throw new InvalidToken('a Bearer token is required', { realm, tokenPresented: false });
   const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization.trim());
-  if (!match) throw new InvalidToken('malformed Bearer credentials', { realm, tokenPresented: true });
+  if (!match) throw new InvalidBearerRequest('malformed Bearer credentials', { realm });
   return match[1]!;
 }

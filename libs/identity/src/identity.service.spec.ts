@@ -230,6 +230,34 @@ describe('IdentityService', () => {
       expect(await counters.get(`login:username:${ALICE_HASH}:inflight`)).toBeNull();
     });
 
+    it('checks again after taking the marker: a failure recorded between the check and the acquire locks this attempt out', async () => {
+      const { verify, clock, directory, counters, eventData } = setup();
+      const from = (n: number) => ({ clientIp: `198.51.100.${n}` });
+      for (let i = 1; i <= 4; i += 1) {
+        expect(await verify('alice', 'wrong', from(i))).toEqual({ outcome: 'invalid_credentials' });
+        clock.advance(POLICY.maxDelaySeconds);
+      }
+      // The right password passes the check; before it takes the marker, another attempt takes it,
+      // fails (the 5th failure: lockout) and releases it.
+      const setIfAbsent = counters.setIfAbsent.bind(counters);
+      let raced = false;
+      counters.setIfAbsent = async (key: string, value: string, ttlMs: number) => {
+        if (!raced) {
+          raced = true;
+          expect(await verify('alice', 'wrong', from(5))).toEqual({ outcome: 'invalid_credentials' });
+        }
+        return setIfAbsent(key, value, ttlMs);
+      };
+      expect(await verify('alice', 'alice-password', from(9))).toEqual({ outcome: 'locked', retryAfter: 600 });
+      expect(directory.binds).toBe(5);
+      expect(eventData().slice(-2)).toEqual([
+        { ...failed('invalid_credentials', { usernameFailures: 5 }), data: { ...failed('invalid_credentials', { usernameFailures: 5 }).data, clientIpHash: sha256Hash('198.51.100.5') } },
+        { ...failed('locked', { lockedBy: 'username', lockedUntil: NOW + 4 * POLICY.maxDelaySeconds + 600 }), data: { ...failed('locked', { lockedBy: 'username', lockedUntil: NOW + 4 * POLICY.maxDelaySeconds + 600 }).data, clientIpHash: sha256Hash('198.51.100.9') } },
+      ]);
+      // The marker is released.
+      expect(await counters.get(`login:username:${ALICE_HASH}:inflight`)).toBeNull();
+    });
+
     it('does not serialize a username without failures (a double submit of the right password logs in twice)', async () => {
       const { verify, directory } = setup();
       directory.latencyMs = 20;

@@ -4,6 +4,7 @@ import {
   type AuthenticationResult,
   type Clock,
   CREDENTIAL_LIMITS,
+  type CredentialCallMeta,
   type CredentialCheck,
   type CredentialVerdict,
   type CredentialVerifier,
@@ -38,8 +39,8 @@ export type IdentityServiceOptions = {
   logger?: Logger;
 };
 
-/** Per-call metadata: the correlation id of the request that caused the attempt (events, logs). */
-export type VerifyMeta = { correlationId?: string };
+/** Per-call metadata: the correlation id of the request that caused the attempt (events, logs); the port's CredentialCallMeta. */
+export type VerifyMeta = CredentialCallMeta;
 
 type Attempt = {
   check: CredentialCheck;
@@ -97,8 +98,23 @@ export class IdentityService implements CredentialVerifier {
     if (lock) return this.refuseLocked(attempt, lock);
     // A username that has failed before gets one attempt at a time: a parallel burst cannot outrun the counter.
     const serialized = failedBefore > 0;
-    if (serialized && !(await this.guard(attempt, () => this.throttle.acquire(attempt.counters)))) {
-      return this.refuseLocked(attempt, { by: 'username', until: this.clock.now().getTime() + 1000 });
+    if (serialized) {
+      if (!(await this.guard(attempt, () => this.throttle.acquire(attempt.counters)))) {
+        return this.refuseLocked(attempt, { by: 'username', until: this.clock.now().getTime() + 1000 });
+      }
+      // Check again under the marker: an attempt that held it between our check and our acquire may have
+      // recorded a failure that set a delay or a lockout; this attempt must honour it, not bind.
+      let recheck: Awaited<ReturnType<LoginThrottle['check']>>;
+      try {
+        recheck = await this.guard(attempt, () => this.throttle.check(attempt.counters));
+      } catch (error) {
+        await this.throttle.release(attempt.counters).catch(() => undefined);
+        throw error;
+      }
+      if (recheck.lock) {
+        await this.throttle.release(attempt.counters).catch(() => undefined);
+        return this.refuseLocked(attempt, recheck.lock);
+      }
     }
 
     let decided: { outcome: 'invalid_credentials'; usernameFailures: number } | { outcome: 'authenticated'; user: DirectoryUser };

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { randomBase64url } from './hash';
 
 /** The JWT access token profile (RFC 9068): header `typ` and the claims it requires. */
 export const ACCESS_TOKEN_JWT_TYPE = 'at+jwt';
@@ -60,7 +61,7 @@ export function buildAccessTokenClaims(input: {
 
 /** A refresh token (RFC 6749 §1.5): opaque, 256 random bits, base64url; stored and logged only by its hash. */
 export function randomRefreshToken(): string {
-  return randomBytes(32).toString('base64url');
+  return randomBase64url(32);
 }
 
 /** The introspection answer for an active token (RFC 7662 §2.2). */

@@ -131,3 +131,17 @@ export class InvalidToken extends OAuthError {
     };
   }
 }
+
+/**
+ * RFC 6750 §3.1 invalid_request at a Bearer-protected endpoint: an Authorization header that is not
+ * `Bearer <b64token>` (another scheme, no token, two credentials). 400 with a Bearer challenge that names
+ * the error (§3: every challenge of a Bearer-protected resource uses the Bearer scheme).
+ */
+export class InvalidBearerRequest extends InvalidRequest {
+  override readonly headers: Readonly<Record<string, string>>;
+
+  constructor(description: string, options: { realm: string }) {
+    super(description);
+    this.headers = { 'www-authenticate': `Bearer realm="${options.realm}", error="invalid_request"` };
+  }
+}

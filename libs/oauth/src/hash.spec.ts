@@ -1,5 +1,5 @@
 import { sha256Hash as sha256HashSchema } from '@authz/contracts';
-import { matchesSha256Hash, sha256Hash } from './hash';
+import { constantTimeEquals, matchesSha256Hash, randomBase64url, sha256Hash, UNMATCHABLE_HASH } from './hash';
 
 const SHA256_ABC = 'sha256:ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0';
 
@@ -47,5 +47,32 @@ describe('matchesSha256Hash', () => {
     ['as long, one character multi-byte', `${SHA256_ABC.slice(0, -1)}é`],
   ])('is false, without throwing, for a malformed stored hash (%s)', (_case, stored) => {
     expect(matchesSha256Hash('abc', stored)).toBe(false);
+  });
+});
+
+describe('constantTimeEquals', () => {
+  it.each([
+    ['abc', 'abc', true],
+    ['abc', 'abd', false],
+    ['abc', 'ab', false],
+    ['', '', true],
+    ['é', 'e\u0301', false],
+  ])('%j vs %j: %s', (a, b, expected) => {
+    expect(constantTimeEquals(a, b)).toBe(expected);
+  });
+});
+
+describe('UNMATCHABLE_HASH', () => {
+  it('is a well-formed sha256 hash that no value matches', () => {
+    expect(sha256HashSchema.safeParse(UNMATCHABLE_HASH).success).toBe(true);
+    for (const value of ['', 'A', 'secret']) expect(matchesSha256Hash(value, UNMATCHABLE_HASH)).toBe(false);
+  });
+});
+
+describe('randomBase64url', () => {
+  it('answers that many random bytes, base64url without padding', () => {
+    expect(randomBase64url(32)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(randomBase64url(16)).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(randomBase64url(32)).not.toBe(randomBase64url(32));
   });
 });

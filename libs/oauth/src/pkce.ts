@@ -1,7 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { AuthorizationCodeGrant } from './authorization-code';
 import { type RegisteredClient, requiresPkce } from './clients/registered-client';
 import { InvalidGrant, InvalidRequest } from './errors';
+import { constantTimeEquals } from './hash';
 
 /** RFC 7636 §4.1: code-verifier = 43*128unreserved, unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~". */
 const CODE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
@@ -35,10 +36,4 @@ export function verifyPkce(grant: AuthorizationCodeGrant, verifier: string | und
   if (method === 'plain' && client.allowPlainPkce !== true) throw failed;
   const computed = method === 'S256' ? s256CodeChallenge(verifier) : verifier;
   if (!constantTimeEquals(computed, grant.codeChallenge)) throw failed;
-}
-
-function constantTimeEquals(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }

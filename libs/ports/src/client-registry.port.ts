@@ -29,6 +29,10 @@ export interface ManagedClientRegistry extends ClientRegistry {
   lastRevision(clientId: string): number;
   /** Whether the id belongs to a seed, a live or a deleted client: a client id is never issued twice. */
   isTaken(clientId: string): boolean;
+  /**
+   * Every live client in a deterministic order (the admin CLI's `clients list`): the seed clients in
+   * CLIENTS_FILE order, then the registered ones by client_id_issued_at, then by client id.
+   */
   list(): Promise<ClientRecord[]>;
   /**
    * Applies a client event this process published and the log acknowledged, before the subscription

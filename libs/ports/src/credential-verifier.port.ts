@@ -10,6 +10,12 @@ export type CredentialCheck = {
   clientIp?: string;
 };
 
+/**
+ * Per-call metadata: the correlation id of the request that caused the attempt (the login page's or the
+ * token request's), carried by the oauth.user.* events and sent to the identity service as x-request-id.
+ */
+export type CredentialCallMeta = { correlationId?: string };
+
 export type CredentialVerdict =
   | { outcome: 'authenticated'; user: DirectoryUser; /** seconds since the epoch */ authTime: number }
   /** Wrong password or unknown user: the caller must not tell which. */
@@ -25,7 +31,7 @@ export type CredentialVerdict =
  * A directory or counter-store outage rejects with IdentityUnavailableError: never a failed login.
  */
 export interface CredentialVerifier {
-  verify(check: CredentialCheck): Promise<CredentialVerdict>;
+  verify(check: CredentialCheck, meta?: CredentialCallMeta): Promise<CredentialVerdict>;
 }
 
 export class IdentityUnavailableError extends Error {

@@ -259,6 +259,8 @@ describe('GrantServicesService: resource owner credentials', () => {
     const { services } = await deployment({ verifier });
 
     expect(await services.verifyCredentials(check)).toEqual({ outcome: 'authenticated', subject: 'alice', authTime: T0 });
+    // The request's correlation id goes with the check (the identity events of this login carry it).
+    expect((verifier.verify as jest.Mock).mock.calls[0]).toEqual([check, { correlationId: 'request-1' }]);
     expect(await services.verifyCredentials(check)).toEqual({ outcome: 'refused' });
     expect(await services.verifyCredentials(check)).toEqual({ outcome: 'refused' });
     expect(verifier.verify).toHaveBeenCalledTimes(3);
@@ -270,7 +272,10 @@ describe('GrantServicesService: resource owner credentials', () => {
 
     await service.forRequest('request-2', '198.51.100.7').verifyCredentials(check);
     await service.forRequest('request-3').verifyCredentials(check);
-    expect((verifier.verify as jest.Mock).mock.calls).toEqual([[{ ...check, clientIp: '198.51.100.7' }], [check]]);
+    expect((verifier.verify as jest.Mock).mock.calls).toEqual([
+      [{ ...check, clientIp: '198.51.100.7' }, { correlationId: 'request-2' }],
+      [check, { correlationId: 'request-3' }],
+    ]);
   });
 
   it('answers temporarily_unavailable when the identity service is down or not configured', async () => {

@@ -76,7 +76,7 @@ export class GrantServicesService {
         ),
       issueRefreshToken: (request) => this.issueRefreshToken(request, publish),
       exchangeRefreshToken: (request) => this.exchangeRefreshToken(request, publish),
-      verifyCredentials: (check) => this.verifyCredentials(clientIp ? { ...check, clientIp } : check),
+      verifyCredentials: (check) => this.verifyCredentials(clientIp ? { ...check, clientIp } : check, correlationId),
     };
   }
 
@@ -198,14 +198,15 @@ export class GrantServicesService {
     });
   }
 
-  private async verifyCredentials(check: ResourceOwnerCredentials & { clientIp?: string }): Promise<CredentialsResult> {
+  private async verifyCredentials(check: ResourceOwnerCredentials & { clientIp?: string }, correlationId: string | undefined): Promise<CredentialsResult> {
     if (!this.credentials) {
       // A token service wired without the identity service cannot check passwords: an outage, not a refusal.
       this.logger.error({ clientId: check.clientId }, 'password grant: no credential verifier is configured');
       throw new TemporarilyUnavailable('the identity service is unavailable, retry later');
     }
     try {
-      const verdict = await this.credentials.verify(check);
+      // The request's correlation id travels with the check: the oauth.user.* events of this login carry it.
+      const verdict = await this.credentials.verify(check, correlationId ? { correlationId } : {});
       return verdict.outcome === 'authenticated' ? { outcome: 'authenticated', subject: verdict.user.subject, authTime: verdict.authTime } : { outcome: 'refused' };
     } catch (error) {
       if (error instanceof IdentityUnavailableError) throw new TemporarilyUnavailable('the identity service is unavailable, retry later');

@@ -118,6 +118,21 @@ describe('EventSourcedClientRegistry (memory bus)', () => {
     expect((await registry.list()).map((record) => record.client.clientId)).toEqual(['seed-service', 'a']);
   });
 
+  it('lists in a stable order: the seeds in file order, then by client_id_issued_at, then by client id', async () => {
+    const issuedAt = (event: EventOf<'oauth.client.registered.v1'>, at: number) => ({ ...event, data: { ...event.data, clientIdIssuedAt: at } });
+    // As a 3-partition topic may deliver them: not in registration order.
+    await bus.publish(issuedAt(registered('zeta'), 1_767_000_005));
+    await bus.publish(issuedAt(registered('beta'), 1_767_000_009));
+    await bus.publish(issuedAt(registered('alpha'), 1_767_000_009));
+    await bus.publish(issuedAt(registered('omega'), 1_767_000_001));
+    const other: RegisteredClient = { ...seed, clientId: 'another-seed' };
+    const registry = new EventSourcedClientRegistry({ subscriber: bus, seeds: new Map([[seed.clientId, seed], [other.clientId, other]]), groupId: 'clients.order', logger: silentLogger });
+    registries.push(registry);
+    await registry.start();
+
+    expect((await registry.list()).map((record) => record.client.clientId)).toEqual(['seed-service', 'another-seed', 'omega', 'zeta', 'alpha', 'beta']);
+  });
+
   it('applies the events published after its start, on every replica', async () => {
     const first = await startRegistry();
     const second = await startRegistry();

@@ -96,9 +96,13 @@ export class EventSourcedClientRegistry implements ManagedClientRegistry {
     return this.options.seeds.has(clientId) || this.entries.has(clientId);
   }
 
+  /**
+   * A stable order, whatever order the topic's partitions were read in: the seeds in file order, then the
+   * registered clients by client_id_issued_at, then by client id.
+   */
   async list(): Promise<ClientRecord[]> {
     const seeds = [...this.options.seeds.values()].map((client): ClientRecord => ({ client, origin: 'seed', revision: 0 }));
-    const registered = [...this.entries.values()].flatMap((entry) => (entry.record ? [entry.record] : []));
+    const registered = [...this.entries.values()].flatMap((entry) => (entry.record ? [entry.record] : [])).sort(byRegistration);
     return [...seeds, ...registered];
   }
 
@@ -123,4 +127,11 @@ export class EventSourcedClientRegistry implements ManagedClientRegistry {
   private liveCount(): number {
     return [...this.entries.values()].filter((entry) => entry.record).length;
   }
+}
+
+/** Registered clients by client_id_issued_at (one without it last), then by client id (code-point order). */
+function byRegistration(a: ClientRecord, b: ClientRecord): number {
+  const issued = (a.client.clientIdIssuedAt ?? Number.MAX_SAFE_INTEGER) - (b.client.clientIdIssuedAt ?? Number.MAX_SAFE_INTEGER);
+  if (issued !== 0) return issued;
+  return a.client.clientId < b.client.clientId ? -1 : a.client.clientId > b.client.clientId ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  type CredentialCallMeta,
   type CredentialCheck,
   type CredentialVerdict,
   type CredentialVerifier,
@@ -8,6 +9,7 @@ import {
   silentLogger,
   withinCredentialLimits,
 } from '@authz/ports';
+import { isLoopbackHost } from '../loopback';
 
 export type HttpCredentialVerifierOptions = {
   /** The identity service's base URL (IDENTITY_URL), e.g. http://identity:8084. */
@@ -21,8 +23,8 @@ export type HttpCredentialVerifierOptions = {
   fetch?: typeof fetch;
 };
 
-/** Per-call metadata: the caller's request id, sent as x-request-id (the correlation id of the identity events). */
-export type CredentialCallMeta = { correlationId?: string };
+/** Per-call metadata (the port's): the caller's request id, sent as x-request-id (the correlation id of the identity events). */
+export type { CredentialCallMeta };
 
 const directoryUser = z
   .object({
@@ -67,7 +69,7 @@ export class HttpCredentialVerifier implements CredentialVerifier {
     this.authorization = options.internalToken !== undefined ? `Bearer ${options.internalToken}` : undefined;
     this.logger = (options.logger ?? silentLogger).child({ component: 'http-credential-verifier', url: this.url });
     this.fetch = options.fetch ?? fetch;
-    if (base.protocol === 'http:' && !isLoopback(base.hostname)) {
+    if (base.protocol === 'http:' && !isLoopbackHost(base.hostname)) {
       this.logger.warn({}, 'IDENTITY_URL is plain http:// to another host: passwords cross the network unencrypted unless a mesh (mTLS) carries them; prefer https://');
     }
   }
@@ -122,10 +124,6 @@ export class HttpCredentialVerifier implements CredentialVerifier {
     this.logger.warn({ why }, 'identity service unavailable');
     return new IdentityUnavailableError(`identity service unavailable: ${why}`, cause !== undefined ? { cause } : undefined);
   }
-}
-
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || hostname.startsWith('127.');
 }
 
 // fetch's errors come from Node's own realm (not always `instanceof Error` here, e.g. under jest): duck-typed.

@@ -7,6 +7,7 @@ import {
   silentLogger,
 } from '@authz/ports';
 import { Client, type ClientOptions, type Entry, InvalidCredentialsError, ResultCodeError } from 'ldapts';
+import { isLoopbackHost } from '../loopback';
 import { compileUserFilter, DEFAULT_USER_FILTER, type UserFilter } from './user-filter';
 
 /** Which LDAP attribute feeds which DirectoryUser field. Attribute names are matched case-insensitively. */
@@ -132,7 +133,7 @@ export class LdapDirectory implements Directory {
     // Only for ldaps://: ldapts switches to TLS whenever any tlsOptions value is defined, whatever the URL says.
     this.tlsOptions = url.protocol === 'ldaps:' ? { ca: options.tls?.ca, rejectUnauthorized: options.tls?.rejectUnauthorized ?? true } : undefined;
     this.logger = (options.logger ?? silentLogger).child({ component: 'ldap-directory', url: this.url });
-    if (url.protocol === 'ldap:' && !isLoopback(url.hostname)) {
+    if (url.protocol === 'ldap:' && !isLoopbackHost(url.hostname)) {
       this.logger.warn({}, 'LDAP over plain ldap:// to a remote host: user passwords cross the network unencrypted; use ldaps://');
     }
     if (url.protocol === 'ldap:' && options.tls) {
@@ -360,10 +361,6 @@ function uniqueCaseless(names: string[]): string[] {
 function positive(value: number, name: string): number {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`LdapDirectory: ${name} must be a positive number of ms, got ${value}`);
   return value;
-}
-
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || hostname.startsWith('127.');
 }
 
 function errorMessage(error: unknown): string {

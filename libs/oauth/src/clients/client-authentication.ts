@@ -1,12 +1,9 @@
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
 import { InvalidClient, InvalidRequest } from '../errors';
 import type { OAuthParameters } from '../form';
-import { sha256Hash } from '../hash';
+import { sha256Hash, UNMATCHABLE_HASH } from '../hash';
 import { ClientSecretHasher } from './client-secret';
 import type { ClientAuthMethod, ClientJwk, RegisteredClient } from './registered-client';
-
-/** A well-formed hash no secret has (its digest is all zero bits). */
-const UNMATCHABLE_HASH = `sha256:${'A'.repeat(43)}`;
 
 /** RFC 7523 §2.2: the only client assertion type the token endpoint accepts. */
 export const JWT_BEARER_CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';

@@ -1,4 +1,5 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { randomBase64url } from '../hash';
 
 /** Bytes of a generated client secret or registration access token: 256 bits. */
 export const CLIENT_SECRET_BYTES = 32;
@@ -8,7 +9,7 @@ export const CLIENT_SECRET_BYTES = 32;
  * The server generates every secret (RFC 7591 §3.2.1); a client never chooses one.
  */
 export function generateClientSecret(): string {
-  return randomBytes(CLIENT_SECRET_BYTES).toString('base64url');
+  return randomBase64url(CLIENT_SECRET_BYTES);
 }
 
 const HMAC_PREFIX = 'hmac-sha256:';

@@ -12,8 +12,6 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-import { Client } from 'pg';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { createKafka, KafkaEventSubscriber, PgDatabase, PrefixedEventSubscriber } from '@authz/adapters';
 import { silentLogger } from '@authz/ports';
@@ -21,36 +19,20 @@ import { consentsProjection, rebuildProjection } from '@authz/projections';
 import { AUTHORIZE_BAD_INPUT_CASES, runBadInputCase } from '../authorize-bad-input.cases';
 import { fetchTransport, hiddenFields, locationOf, PageBrowser } from '../page-browser';
 import { WORKSPACE_ROOT } from '../provision';
+import { adminQuery, cleanupRun, createRunDatabase, e2eRun, kafkaBrokers, serviceEnv } from './environment';
 import { type RunningService, startServiceProcess, stopServiceProcess } from './service-process';
 
 const ISSUER = 'http://localhost:8080';
 const CLIENT = { id: 'demo-web', secret: 'ZTi3LeugBvU4zgQMF_m8DTIfq7AaKErAbo8tmR0gBOA' };
 const SCREENSHOTS = join(WORKSPACE_ROOT, 'docs', 'screenshots');
 
-const run = randomBytes(4).toString('hex');
-const prefix = `e2e-${run}.`;
-const database = `e2e_${run}`;
-const adminUrl = process.env.DATABASE_URL!;
-const databaseUrl = (() => {
-  const url = new URL(adminUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-})();
+const e2e = e2eRun('e2e');
+const { run, prefix, databaseUrl } = e2e;
 
 let services: Record<string, RunningService> = {};
 let clientApp: TinyClient;
 const userDataDirs: string[] = [];
 const contexts: BrowserContext[] = [];
-
-async function adminQuery<R = Record<string, unknown>>(sql: string, values: unknown[] = [], url = adminUrl): Promise<R[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql, values)).rows as R[];
-  } finally {
-    await client.end();
-  }
-}
 
 /**
  * The third-party application of the seed documents: "log in with …" sends the browser to /authorize
@@ -161,20 +143,15 @@ async function outcomeOf(page: Page): Promise<Record<string, unknown>> {
 }
 
 beforeAll(async () => {
-  await adminQuery(`CREATE DATABASE ${database}`);
+  await createRunDatabase(e2e);
   const internalToken = randomBytes(32).toString('base64url');
-  const env = {
-    MODE: 'distributed',
+  const env = serviceEnv(e2e, {
     ISSUER,
-    KAFKA_TOPIC_PREFIX: prefix,
-    DATABASE_URL: databaseUrl,
-    REDIS_KEY_PREFIX: `e2e-${run}:`,
-    KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
     SESSION_KEYS: randomBytes(32).toString('base64url'),
     IDENTITY_INTERNAL_TOKEN: internalToken,
     ACCESS_TOKEN_TTL: '300',
     LOG_LEVEL: 'warn',
-  };
+  });
   // The token service first: it creates the topics, migrates and publishes its key.
   services.identity = await startServiceProcess('identity', env);
   const withIdentity = { ...env, IDENTITY_URL: services.identity.url };
@@ -199,13 +176,7 @@ afterAll(async () => {
   await clientApp?.close();
   await Promise.all(Object.values(services).map(stopServiceProcess));
   services = {};
-  await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  const kafka = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
-  await admin.deleteTopics({ topics }).catch(() => undefined);
-  await admin.disconnect();
+  await cleanupRun(e2e);
 }, 60_000);
 
 describe('the authorization code flow in a browser, over the distributed services', () => {
@@ -310,7 +281,7 @@ describe('remembered consent: an event and a projection', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const db = new PgDatabase({ connectionString: databaseUrl, logger: silentLogger });
-    const kafka = createKafka({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: `e2e-consents-${run}`, logger: silentLogger });
+    const kafka = createKafka({ brokers: kafkaBrokers(), clientId: `e2e-consents-${run}`, logger: silentLogger });
     try {
       const subscriber = new PrefixedEventSubscriber(new KafkaEventSubscriber({ kafka, logger: silentLogger }), prefix);
       const result = await rebuildProjection(consentsProjection, { db, subscriber, logger: silentLogger });

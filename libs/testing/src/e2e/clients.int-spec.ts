@@ -8,9 +8,8 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-import { Client } from 'pg';
 import { WORKSPACE_ROOT } from '../provision';
+import { cleanupRun, createRunDatabase, e2eRun, eventually, serviceEnv } from './environment';
 import { type RunningService, startServiceProcess, stopServiceProcess } from './service-process';
 
 jest.setTimeout(180_000);
@@ -18,53 +17,19 @@ jest.setTimeout(180_000);
 const ISSUER = 'https://issuer.clients-e2e.test';
 const FORM = 'application/x-www-form-urlencoded';
 const INITIAL_ACCESS_TOKEN = randomBytes(32).toString('base64url');
-const run = randomBytes(4).toString('hex');
-const prefix = `e2e-clients-${run}.`;
-const database = `e2e_clients_${run}`;
-const adminUrl = process.env.DATABASE_URL!;
-const databaseUrl = (() => {
-  const url = new URL(adminUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-})();
-const env: Record<string, string> = {
-  MODE: 'distributed',
+const e2e = e2eRun('e2e-clients');
+const { run } = e2e;
+const env: Record<string, string> = serviceEnv(e2e, {
   ISSUER,
-  KAFKA_TOPIC_PREFIX: prefix,
-  DATABASE_URL: databaseUrl,
-  REDIS_KEY_PREFIX: `authz-${prefix}`,
-  KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
   CLIENT_SECRET_PEPPER: randomBytes(32).toString('base64url'),
   REGISTRATION_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN,
   LOG_LEVEL: 'warn',
-};
+});
 
 let token: RunningService;
 let introspection: RunningService;
 
-async function eventually(assertion: () => Promise<void>, timeoutMs: number, intervalMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await assertion();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    }
-  }
-}
-
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
-
-async function adminQuery(sql: string) {
-  const client = new Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /** Runs `npm run cli -- clients ...` (the compiled CLI) with the test's environment. */
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -94,25 +59,19 @@ async function clientCredentials(authorization: string) {
 }
 
 beforeAll(async () => {
-  await adminQuery(`CREATE DATABASE ${database}`);
+  await createRunDatabase(e2e);
   token = await startServiceProcess('token', env);
   introspection = await startServiceProcess('introspection', env);
 }, 120_000);
 
 afterAll(async () => {
   await Promise.all([token, introspection].filter(Boolean).map(stopServiceProcess));
-  await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  const kafka = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
-  await admin.deleteTopics({ topics }).catch(() => undefined);
-  await admin.disconnect();
+  await cleanupRun(e2e);
 }, 60_000);
 
 describe('clients across services (RFC 7591, RFC 7592, admin CLI)', () => {
-  let dynamic: { client_id: string; client_secret: string; registration_access_token: string };
-  let administered: { client_id: string; client_secret: string };
+  let dynamic: { client_id: string; client_secret: string; registration_access_token: string; client_id_issued_at: number };
+  let administered: { client_id: string; client_secret: string; client_id_issued_at: number };
 
   it('registers with RFC 7591 on the token service; the client gets a token at once and introspects on the other service', async () => {
     const response = await fetch(`${token.url}/register`, {
@@ -142,10 +101,13 @@ describe('clients across services (RFC 7591, RFC 7592, admin CLI)', () => {
 
     const listed = await cli(['list']);
     expect(listed.code).toBe(0);
+    // Seeds in file order, then the registered clients by client_id_issued_at, then by client id.
+    const registeredOrder = [dynamic, administered]
+      .map(({ client_id, client_id_issued_at }) => ({ client_id, client_id_issued_at }))
+      .sort((a, b) => a.client_id_issued_at - b.client_id_issued_at || (a.client_id < b.client_id ? -1 : 1));
     expect(listed.stdout.split('\n').filter(Boolean).map((line) => line.split('\t').slice(0, 2))).toEqual([
       ...seedClientIds().map((id) => [id, 'seed']),
-      [dynamic.client_id, 'registered'],
-      [administered.client_id, 'registered'],
+      ...registeredOrder.map(({ client_id }) => [client_id, 'registered']),
     ]);
   });
 

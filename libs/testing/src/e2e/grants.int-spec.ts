@@ -7,66 +7,20 @@
  * grant is a 503, not an invalid_grant.
  */
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
-import { Redis } from 'ioredis';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
-import { Client } from 'pg';
 import { createKafka, KafkaEventSubscriber, PgDatabase, PrefixedEventSubscriber, RedisTtlStore, SqlRefreshFamilyStore, TtlAuthorizationCodeStore } from '@authz/adapters';
 import { deserializeEnvelope, type DomainEvent, type Envelope } from '@authz/contracts';
 import { evolveRefreshFamily, type RefreshFamilyState, sha256Hash } from '@authz/oauth';
 import { silentLogger, systemClock } from '@authz/ports';
 import { rebuildProjection, refreshFamiliesProjection } from '@authz/projections';
 import { basic, describeGrantsProtocol, formBody, type GrantsEndpoint, LEGACY_APP } from './grants-protocol';
+import { cleanupRun, createRunDatabase, e2eRun, kafkaBrokers, LdapProxy, serviceEnv } from './environment';
 import { type RunningService, startServiceProcess, stopServiceProcess } from './service-process';
 
 const ISSUER = 'https://issuer.grants.e2e.test';
-const run = randomBytes(4).toString('hex');
-const prefix = `e2e-grants-${run}.`;
-const redisPrefix = `e2e-grants-${run}:`;
-const database = `e2e_grants_${run}`;
+const e2e = e2eRun('e2e-grants');
+const { run, prefix, redisPrefix, databaseUrl } = e2e;
 const INTERNAL_TOKEN = randomBytes(32).toString('base64url');
-const adminUrl = process.env.DATABASE_URL!;
-const databaseUrl = (() => {
-  const url = new URL(adminUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-})();
-
-/** A TCP proxy to slapd that this test can stop (the shared slapd is never touched). */
-class LdapProxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  async start(): Promise<void> {
-    const target = new URL(process.env.LDAP_URL!);
-    this.server = createServer((client) => {
-      const upstream = connect(Number(target.port || 389), target.hostname);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('error', () => undefined);
-        socket.on('close', () => {
-          client.destroy();
-          upstream.destroy();
-          this.sockets.delete(socket);
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    this.server.listen(this.port, '127.0.0.1');
-    await once(this.server, 'listening');
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    this.sockets.clear();
-    const server = this.server;
-    this.server = undefined;
-    if (server) await new Promise((resolve) => server.close(resolve));
-  }
-}
 
 const proxy = new LdapProxy();
 const services: RunningService[] = [];
@@ -75,16 +29,6 @@ let token: RunningService;
 let tokenWithGrace: RunningService;
 let consumer: Consumer;
 let codeStoreConnection: RedisTtlStore;
-
-async function adminQuery(sql: string) {
-  const client = new Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 function endpoint(service: () => RunningService, codes: () => TtlAuthorizationCodeStore): GrantsEndpoint {
   return {
@@ -109,22 +53,17 @@ function endpoint(service: () => RunningService, codes: () => TtlAuthorizationCo
 }
 
 beforeAll(async () => {
-  await adminQuery(`CREATE DATABASE ${database}`);
+  await createRunDatabase(e2e);
   await proxy.start();
-  const env = {
-    MODE: 'distributed',
+  const env = serviceEnv(e2e, {
     ISSUER,
-    KAFKA_TOPIC_PREFIX: prefix,
-    REDIS_KEY_PREFIX: redisPrefix,
-    DATABASE_URL: databaseUrl,
-    KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
     LOG_LEVEL: 'warn',
     LDAP_URL: `ldap://127.0.0.1:${proxy.port}`,
     LDAP_BASE_DN: 'ou=people,dc=example,dc=org',
     LDAP_CONNECT_TIMEOUT_MS: '1000',
     LDAP_TIMEOUT_MS: '2000',
     IDENTITY_INTERNAL_TOKEN: INTERNAL_TOKEN,
-  };
+  });
   const identity = await startServiceProcess('identity', env);
   services.push(identity);
   // One token service first: it creates the topics, migrates and publishes the signing key.
@@ -134,7 +73,7 @@ beforeAll(async () => {
   services.push(tokenWithGrace);
 
   codeStoreConnection = new RedisTtlStore({ url: process.env.REDIS_URL!, keyPrefix: redisPrefix });
-  const kafka = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
   consumer = kafka.consumer({ groupId: `${prefix}grants-test` });
   await consumer.connect();
   await consumer.subscribe({ topic: `${prefix}oauth.tokens`, fromBeginning: true });
@@ -146,16 +85,7 @@ afterAll(async () => {
   await codeStoreConnection?.close().catch(() => undefined);
   await Promise.all(services.map(stopServiceProcess));
   await proxy.stop();
-  await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  const redis = new Redis(process.env.REDIS_URL!);
-  const keys = await redis.keys(`${redisPrefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-  const admin = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
-  await admin.deleteTopics({ topics }).catch(() => undefined);
-  await admin.disconnect();
+  await cleanupRun(e2e);
 }, 60_000);
 
 const codes = () => new TtlAuthorizationCodeStore({ store: codeStoreConnection, clock: systemClock });
@@ -216,7 +146,7 @@ describe('refresh families are what the log says', () => {
 describe('refresh families rebuilt from the log', () => {
   it('a rebuild from offset 0 gives the live families, tokens and revoked grants (all but the grace window)', async () => {
     const db = new PgDatabase({ connectionString: databaseUrl, max: 2 });
-    const kafka = createKafka({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: `e2e-grants-rebuild-${run}`, logger: silentLogger });
+    const kafka = createKafka({ brokers: kafkaBrokers(), clientId: `e2e-grants-rebuild-${run}`, logger: silentLogger });
     try {
       const subscriber = new PrefixedEventSubscriber(new KafkaEventSubscriber({ kafka, logger: silentLogger }), prefix);
       const result = await rebuildProjection(refreshFamiliesProjection, { db, subscriber, logger: silentLogger });

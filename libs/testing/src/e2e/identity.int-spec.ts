@@ -6,55 +6,16 @@
  * nothing listens on the service's LDAP_URL (the shared slapd is never touched).
  */
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
-import { Redis } from 'ioredis';
-import { Kafka, logLevel } from 'kafkajs';
 import { HttpCredentialVerifier } from '@authz/adapters';
 import { sha256Hash } from '@authz/oauth';
 import { IdentityUnavailableError } from '@authz/ports';
+import { cleanupRun, e2eRun, LdapProxy, readTopic } from './environment';
 import { type RunningService, startServiceProcess, stopServiceProcess } from './service-process';
 
-const run = randomBytes(4).toString('hex');
-const prefix = `e2e-identity-${run}.`;
-const redisPrefix = `e2e-identity-${run}:`;
+const e2e = e2eRun('e2e-identity');
+const { run, prefix, redisPrefix } = e2e;
 const TOKEN = randomBytes(32).toString('base64url');
 const PASSWORDS = ['alice-password', 'bob-password', 'carol-password', 'wrong-password'];
-
-/** A TCP proxy to slapd on a fixed port, which can be stopped (connections cut, port closed) and started again. */
-class LdapProxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  async start(): Promise<void> {
-    const target = new URL(process.env.LDAP_URL!);
-    this.server = createServer((client) => {
-      const upstream = connect(Number(target.port || 389), target.hostname);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('error', () => undefined);
-        socket.on('close', () => {
-          client.destroy();
-          upstream.destroy();
-          this.sockets.delete(socket);
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    this.server.listen(this.port, '127.0.0.1');
-    await once(this.server, 'listening');
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    this.sockets.clear();
-    const server = this.server;
-    this.server = undefined;
-    if (server) await new Promise((resolve) => server.close(resolve));
-  }
-}
 
 const proxy = new LdapProxy();
 let identity: RunningService;
@@ -83,15 +44,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (identity) await stopServiceProcess(identity);
   await proxy.stop();
-  const redis = new Redis(process.env.REDIS_URL!);
-  const keys = await redis.keys(`${redisPrefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-  const admin = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
-  await admin.deleteTopics({ topics }).catch(() => undefined);
-  await admin.disconnect();
+  await cleanupRun(e2e, { database: false });
 }, 60_000);
 
 function post(body: unknown, headers: Record<string, string> = {}) {
@@ -220,27 +173,6 @@ type KafkaEvent = { key: string; raw: string; value: { type: string; subject: st
 
 /** The first `count` messages of a topic (all partitions), in each key's order. */
 async function readEvents(topic: string, count: number, timeoutMs = 30_000): Promise<KafkaEvent[]> {
-  const kafka = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: `e2e-identity-reader-${run}`, logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `e2e-identity-reader-${run}-${randomBytes(3).toString('hex')}` });
-  await consumer.connect();
-  const events: KafkaEvent[] = [];
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`only ${events.length} of ${count} events on ${topic}`)), timeoutMs);
-      void consumer.run({
-        eachMessage: async ({ message }) => {
-          const raw = message.value!.toString();
-          events.push({ key: message.key!.toString(), raw, value: JSON.parse(raw) as KafkaEvent['value'] });
-          if (events.length >= count) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return events;
+  const messages = await readTopic(topic, { clientId: `e2e-identity-reader-${run}`, count, timeoutMs });
+  return messages.map(({ key, value }) => ({ key: key!, raw: value, value: JSON.parse(value) as KafkaEvent['value'] }));
 }

@@ -5,52 +5,28 @@
  * keys from the log only, finds it active.
  */
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
-import { Client } from 'pg';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { fetchTransport, hiddenFields, locationOf, PageBrowser } from '../page-browser';
+import { cleanupRun, createRunDatabase, e2eRun, serviceEnv } from './environment';
 import { type RunningService, startServiceProcess, stopServiceProcess } from './service-process';
 
 const ISSUER = 'http://localhost:8080';
 const CALLBACK = 'http://127.0.0.1:8094/callback';
 const DEMO_API = `Basic ${Buffer.from('demo-api:NXdUMeRqpujwl3Juolw-rsg7DjvTO_7x0TSjZJYtPLU').toString('base64')}`;
 
-const run = randomBytes(4).toString('hex');
-const prefix = `e2e-implicit-${run}.`;
-const database = `e2e_implicit_${run}`;
-const adminUrl = process.env.DATABASE_URL!;
-const databaseUrl = (() => {
-  const url = new URL(adminUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-})();
+const e2e = e2eRun('e2e-implicit');
 
 let services: Record<string, RunningService> = {};
 
-async function adminQuery(sql: string): Promise<void> {
-  const client = new Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 beforeAll(async () => {
-  await adminQuery(`CREATE DATABASE ${database}`);
-  const env = {
-    MODE: 'distributed',
+  await createRunDatabase(e2e);
+  const env = serviceEnv(e2e, {
     ISSUER,
-    KAFKA_TOPIC_PREFIX: prefix,
-    DATABASE_URL: databaseUrl,
-    REDIS_KEY_PREFIX: `e2e-implicit-${run}:`,
-    KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
     SESSION_KEYS: randomBytes(32).toString('base64url'),
     IDENTITY_INTERNAL_TOKEN: randomBytes(32).toString('base64url'),
     ACCESS_TOKEN_TTL: '300',
     LOG_LEVEL: 'warn',
-  };
+  });
   services.identity = await startServiceProcess('identity', env);
   const withIdentity = { ...env, IDENTITY_URL: services.identity.url };
   // The token service first: it creates the signing key; the authorize service loads the same one.
@@ -63,13 +39,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(Object.values(services).map(stopServiceProcess));
   services = {};
-  await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  const kafka = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
-  await admin.deleteTopics({ topics }).catch(() => undefined);
-  await admin.disconnect();
+  await cleanupRun(e2e);
 }, 60_000);
 
 describe('the implicit flow over the distributed services', () => {

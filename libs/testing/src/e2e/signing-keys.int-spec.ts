@@ -8,13 +8,11 @@
  *    the JWK Set of both replicas, and both sign with the replacement.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { decodeProtectedHeader } from 'jose';
-import { Kafka, logLevel } from 'kafkajs';
-import { Client } from 'pg';
 import { WORKSPACE_ROOT } from '../provision';
+import { adminQuery, cleanupRun, createRunDatabase, e2eRun, pollUntil, readTopic, serviceEnv } from './environment';
 import { type RunningService, startServiceProcess, stopServiceProcess } from './service-process';
 
 const ISSUER = 'https://issuer.keys.test';
@@ -23,28 +21,17 @@ const DEMO_API = { id: 'demo-api', secret: 'NXdUMeRqpujwl3Juolw-rsg7DjvTO_7x0TSj
 const basic = (client: { id: string; secret: string }) => `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`;
 const FORM = 'application/x-www-form-urlencoded';
 
-const run = randomBytes(4).toString('hex');
-const prefix = `keys-${run}.`;
-const database = `keys_${run}`;
-const adminUrl = process.env.DATABASE_URL!;
-const databaseUrl = (() => {
-  const url = new URL(adminUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-})();
-const env = {
-  MODE: 'distributed',
+const e2e = e2eRun('keys');
+const { run, prefix, databaseUrl } = e2e;
+const env = serviceEnv(e2e, {
   ISSUER,
-  KAFKA_TOPIC_PREFIX: prefix,
-  DATABASE_URL: databaseUrl,
-  KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
   LOG_LEVEL: 'info',
   ACCESS_TOKEN_TTL: '60',
   SIGNING_KEY_ROTATION_INTERVAL: '15',
   JWKS_MAX_AGE: '4',
   SIGNING_KEY_SCHEDULER_INTERVAL: '1',
   SIGNING_KEY_RETENTION: '60',
-};
+});
 
 let tokenA: RunningService;
 let tokenB: RunningService;
@@ -52,17 +39,7 @@ let introspection: RunningService;
 
 type KeyRow = { kid: string; status: string; activates_at: Date; retired_at: Date | null; revoked_at: Date | null };
 
-async function sql<R>(connectionString: string, text: string): Promise<R[]> {
-  const client = new Client({ connectionString });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows as R[];
-  } finally {
-    await client.end();
-  }
-}
-
-const keyRows = () => sql<KeyRow>(databaseUrl, 'SELECT kid, status, activates_at, retired_at, revoked_at FROM signing_keys ORDER BY created_at');
+const keyRows = () => adminQuery<KeyRow>('SELECT kid, status, activates_at, retired_at, revoked_at FROM signing_keys ORDER BY created_at', [], databaseUrl);
 
 async function issue(service: RunningService): Promise<{ token: string; kid: string }> {
   const response = await fetch(`${service.url}/token`, { method: 'POST', headers: { 'content-type': FORM, authorization: basic(DEMO_SERVICE) }, body: 'grant_type=client_credentials' });
@@ -81,46 +58,13 @@ async function introspect(token: string): Promise<Record<string, unknown>> {
   return (await response.json()) as Record<string, unknown>;
 }
 
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** Every record of the key topic, as `type kid`. */
 async function keyEvents(): Promise<string[]> {
-  const kafka = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: `keys-reader-${run}`, logLevel: logLevel.NOTHING });
-  const topic = `${prefix}oauth.keys`;
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const total = ends.reduce((sum, partition) => sum + Number(partition.high), 0);
-  const events: Array<{ time: string; line: string }> = [];
-  const consumer = kafka.consumer({ groupId: `keys-reader-${run}-${randomBytes(3).toString('hex')}` });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${events.length} of ${total} key events`)), 30_000);
-      if (total === 0) resolve();
-      void consumer.run({
-        eachMessage: async ({ message }) => {
-          const value = JSON.parse(message.value!.toString()) as { type: string; subject: string; time: string };
-          events.push({ time: value.time, line: `${value.type} ${value.subject}` });
-          if (events.length >= total) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
+  const messages = await readTopic(`${prefix}oauth.keys`, { clientId: `keys-reader-${run}` });
+  const events = messages.map(({ value }) => {
+    const event = JSON.parse(value) as { type: string; subject: string; time: string };
+    return { time: event.time, line: `${event.type} ${event.subject}` };
+  });
   return events.sort((a, b) => a.time.localeCompare(b.time)).map((event) => event.line);
 }
 
@@ -132,20 +76,14 @@ function keysCli(...args: string[]): Promise<string> {
 }
 
 beforeAll(async () => {
-  await sql(adminUrl, `CREATE DATABASE ${database}`);
+  await createRunDatabase(e2e);
   tokenA = await startServiceProcess('token', env);
   [tokenB, introspection] = await Promise.all([startServiceProcess('token', env), startServiceProcess('introspection', env)]);
 }, 120_000);
 
 afterAll(async () => {
   await Promise.all([tokenA, tokenB, introspection].filter(Boolean).map(stopServiceProcess));
-  await sql(adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  const kafka = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
-  await admin.deleteTopics({ topics }).catch(() => undefined);
-  await admin.disconnect();
+  await cleanupRun(e2e);
 }, 60_000);
 
 describe('signing key rotation across two token replicas, Kafka and PostgreSQL', () => {
@@ -159,7 +97,7 @@ describe('signing key rotation across two token replicas, Kafka and PostgreSQL',
     expect(await introspect(first.token)).toMatchObject({ active: true });
 
     // The next key appears in both JWK Sets (learnt by event) before it signs.
-    const published = await Promise.all([tokenA, tokenB].map((service) => eventually(() => jwks(service), (set) => set.kids.length === 2, 20_000)));
+    const published = await Promise.all([tokenA, tokenB].map((service) => pollUntil(() => jwks(service), (set) => set.kids.length === 2, 20_000)));
     const rows = await keyRows();
     expect(rows.map((row) => row.status)).toEqual(['active', 'pending']);
     const k2 = rows[1]!;
@@ -179,7 +117,7 @@ describe('signing key rotation across two token replicas, Kafka and PostgreSQL',
 
     // The retired key's token and the new key's tokens all verify.
     for (const { token } of [first, ...afterSwitch]) expect(await introspect(token)).toMatchObject({ active: true, client_id: 'demo-service' });
-    const recorded = await eventually(keyRows, (current) => current[0]!.status === 'retired', 10_000);
+    const recorded = await pollUntil(keyRows, (current) => current[0]!.status === 'retired', 10_000);
     expect(recorded.map((row) => ({ kid: row.kid, status: row.status, retired_at: row.retired_at }))).toEqual([
       { kid: k1!.kid, status: 'retired', retired_at: k2.activates_at },
       { kid: k2.kid, status: 'active', retired_at: null },
@@ -197,12 +135,12 @@ describe('signing key rotation across two token replicas, Kafka and PostgreSQL',
     const k3 = outcome.created;
 
     // Its tokens are inactive at once; the retired key's token stays active.
-    expect(await eventually(() => introspect(afterSwitch[0]!.token), (answer) => answer.active === false, 10_000)).toEqual({ active: false });
+    expect(await pollUntil(() => introspect(afterSwitch[0]!.token), (answer) => answer.active === false, 10_000)).toEqual({ active: false });
     expect(await introspect(afterSwitch[1]!.token)).toEqual({ active: false });
     expect(await introspect(first.token)).toMatchObject({ active: true });
     // Both replicas drop it from the JWK Set and sign with the replacement.
     for (const service of [tokenA, tokenB]) {
-      expect(await eventually(() => jwks(service), (set) => !set.kids.includes(k2.kid), 10_000)).toEqual({ cacheControl: 'public, max-age=4', kids: [k3, k1!.kid] });
+      expect(await pollUntil(() => jwks(service), (set) => !set.kids.includes(k2.kid), 10_000)).toEqual({ cacheControl: 'public, max-age=4', kids: [k3, k1!.kid] });
       const issued = await issue(service);
       expect(issued.kid).toBe(k3);
       expect(await introspect(issued.token)).toMatchObject({ active: true });

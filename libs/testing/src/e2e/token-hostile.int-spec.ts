@@ -10,29 +10,20 @@ import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
-import { Client } from 'pg';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { RedisTtlStore, TtlAuthorizationCodeStore } from '@authz/adapters';
 import { sha256Hash } from '@authz/oauth';
 import { systemClock } from '@authz/ports';
+import { adminQuery, cleanupRun, createRunDatabase, e2eRun, kafkaBrokers, serviceEnv } from './environment';
 import { type RunningService, startServiceProcess, stopServiceProcess } from './service-process';
 
 const ISSUER = 'https://issuer.hostile.e2e.test';
-const run = randomBytes(4).toString('hex');
-const prefix = `e2e-hostile-${run}.`;
-const redisPrefix = `e2e-hostile-${run}:`;
-const database = `e2e_hostile_${run}`;
+const e2e = e2eRun('e2e-hostile');
+const { prefix, redisPrefix, databaseUrl } = e2e;
 const INTERNAL_TOKEN = randomBytes(32).toString('base64url');
 const INITIAL_ACCESS_TOKEN = randomBytes(32).toString('base64url');
 const FORM = 'application/x-www-form-urlencoded';
 const ASSERTION_TYPE = encodeURIComponent('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
-const adminUrl = process.env.DATABASE_URL!;
-const databaseUrl = (() => {
-  const url = new URL(adminUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-})();
-
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 const DEMO_SERVICE_SECRET = 'hXLTXDHb4b3fKjeB8OsWXm2XynVB-aPOV97xv29iCfU';
 const WEB_APP_SECRET = 'OTSeU3LY8wciN-jEkP-jZ4LnzfjIvZOA_qRHOUqhnGY';
@@ -45,25 +36,10 @@ const services: RunningService[] = [];
 let token: RunningService;
 let codeStoreConnection: RedisTtlStore;
 
-async function adminQuery(sql: string, url = adminUrl): Promise<Array<Record<string, unknown>>> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql)).rows as Array<Record<string, unknown>>;
-  } finally {
-    await client.end();
-  }
-}
-
 beforeAll(async () => {
-  await adminQuery(`CREATE DATABASE ${database}`);
-  const env = {
-    MODE: 'distributed',
+  await createRunDatabase(e2e);
+  const env = serviceEnv(e2e, {
     ISSUER,
-    KAFKA_TOPIC_PREFIX: prefix,
-    REDIS_KEY_PREFIX: redisPrefix,
-    DATABASE_URL: databaseUrl,
-    KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
     CLIENT_SECRET_PEPPER: randomBytes(32).toString('base64url'),
     REGISTRATION_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN,
     // Every line a process can write, so that the search below covers all of them.
@@ -71,7 +47,7 @@ beforeAll(async () => {
     LDAP_BASE_DN: 'ou=people,dc=example,dc=org',
     IDENTITY_INTERNAL_TOKEN: INTERNAL_TOKEN,
     LOGIN_FAILURE_MIN_MS: '0',
-  };
+  });
   const identity = await startServiceProcess('identity', env);
   services.push(identity);
   token = await startServiceProcess('token', { ...env, IDENTITY_URL: identity.url });
@@ -82,16 +58,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await codeStoreConnection?.close().catch(() => undefined);
   await Promise.all(services.map(stopServiceProcess));
-  await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  const redis = new Redis(process.env.REDIS_URL!);
-  const keys = await redis.keys(`${redisPrefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-  const admin = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
-  await admin.deleteTopics({ topics }).catch(() => undefined);
-  await admin.disconnect();
+  await cleanupRun(e2e);
 }, 60_000);
 
 type Answer = { status: number; body: Record<string, unknown>; cacheControl: string | null; pragma: string | null; wwwAuthenticate: string | null };
@@ -222,7 +189,7 @@ describe('no secret in a log line, a Kafka message, a Redis key or value, or a d
     // Give the log time to flush, then look everywhere the run could have written.
     await new Promise((resolve) => setTimeout(resolve, 500));
     const logs = services.map((service) => service.output()).join('\n');
-    const kafka = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
     const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
@@ -240,9 +207,9 @@ describe('no secret in a log line, a Kafka message, a Redis key or value, or a d
     const keys = await redis.keys(`${redisPrefix}*`);
     const redisEntries = await Promise.all(keys.map(async (key) => `${key} ${(await redis.type(key)) === 'string' ? ((await redis.get(key)) ?? '') : JSON.stringify(await redis.hgetall(key).catch(() => ({})))}`));
     await redis.quit();
-    const tables = await adminQuery("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'", databaseUrl);
+    const tables = await adminQuery("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'", [], databaseUrl);
     const rows: string[] = [];
-    for (const { table_name } of tables) rows.push(...(await adminQuery(`SELECT row_to_json(t)::text AS row FROM "${String(table_name)}" t`, databaseUrl)).map((row) => String(row.row)));
+    for (const { table_name } of tables) rows.push(...(await adminQuery(`SELECT row_to_json(t)::text AS row FROM "${String(table_name)}" t`, [], databaseUrl)).map((row) => String(row.row)));
 
     expect({ logs: logs.length > 1000, messages: messages.length > 10, redis: keys.length > 0, rows: rows.length > 5 }).toEqual({ logs: true, messages: true, redis: true, rows: true });
     const everywhere = { logs, kafka: messages.join('\n'), redis: redisEntries.join('\n'), postgres: rows.join('\n') };

@@ -12,6 +12,7 @@ import { createKafka, KafkaEventSubscriber, PgDatabase, PrefixedEventSubscriber 
 import { sha256Hash } from '@authz/oauth';
 import { silentLogger } from '@authz/ports';
 import { accessTokensProjection, rebuildProjection } from '@authz/projections';
+import { cleanupRun, createRunDatabase, e2eRun, kafkaBrokers, serviceEnv } from './environment';
 import { type RunningService, startServiceProcess, stopServiceProcess } from './service-process';
 
 const ISSUER = 'https://issuer.e2e.test';
@@ -21,44 +22,23 @@ const basic = (client: { id: string; secret: string }) => `Basic ${Buffer.from(`
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 const FORM = 'application/x-www-form-urlencoded';
 
-const run = randomBytes(4).toString('hex');
-const prefix = `e2e-${run}.`;
-const database = `e2e_${run}`;
-const adminUrl = process.env.DATABASE_URL!;
-const databaseUrl = (() => {
-  const url = new URL(adminUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-})();
+const e2e = e2eRun('e2e');
+const { run, prefix, databaseUrl } = e2e;
 
 let services: Record<string, RunningService> = {};
-
-async function adminQuery(sql: string) {
-  const client = new Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 async function postToken(body: string, headers: Record<string, string> = {}) {
   return fetch(`${services.token!.url}/token`, { method: 'POST', headers: { 'content-type': FORM, ...headers }, body });
 }
 
 beforeAll(async () => {
-  await adminQuery(`CREATE DATABASE ${database}`);
-  const env = {
-    MODE: 'distributed',
+  await createRunDatabase(e2e);
+  const env = serviceEnv(e2e, {
     ISSUER,
-    KAFKA_TOPIC_PREFIX: prefix,
-    DATABASE_URL: databaseUrl,
-    KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
     SESSION_KEYS: randomBytes(32).toString('base64url'),
     LOG_LEVEL: 'warn',
     LDAP_BASE_DN: 'ou=people,dc=example,dc=org',
-  };
+  });
   // The token service first: it creates the topics, migrates and publishes its key; then the rest at once.
   services.token = await startServiceProcess('token', env);
   const rest = await Promise.all(['introspection', 'revocation', 'identity', 'authorize'].map((name) => startServiceProcess(name, env)));
@@ -69,13 +49,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(Object.values(services).map(stopServiceProcess));
   services = {};
-  await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  const kafka = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
-  await admin.deleteTopics({ topics }).catch(() => undefined);
-  await admin.disconnect();
+  await cleanupRun(e2e);
 }, 60_000);
 
 describe('walking skeleton over Kafka, PostgreSQL, Redis and slapd', () => {
@@ -277,7 +251,7 @@ describe('walking skeleton over Kafka, PostgreSQL, Redis and slapd', () => {
     for (const jti of jtis) await waitForRow(jti);
 
     const db = new PgDatabase({ connectionString: databaseUrl, logger: silentLogger });
-    const kafka = createKafka({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: `e2e-rebuild-${run}`, logger: silentLogger });
+    const kafka = createKafka({ brokers: kafkaBrokers(), clientId: `e2e-rebuild-${run}`, logger: silentLogger });
     try {
       const subscriber = new PrefixedEventSubscriber(new KafkaEventSubscriber({ kafka, logger: silentLogger }), prefix);
       const result = await rebuildProjection(accessTokensProjection, { db, subscriber, logger: silentLogger });
@@ -295,7 +269,7 @@ describe('walking skeleton over Kafka, PostgreSQL, Redis and slapd', () => {
 type KafkaRecord = { key: string; value: { id: string; subject: string; data?: { jti?: string } } & Record<string, unknown> };
 
 async function findEvent(topic: string, match: (value: KafkaRecord['value']) => boolean, timeoutMs = 30_000): Promise<KafkaRecord> {
-  const kafka = new Kafka({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: `e2e-reader-${run}`, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ brokers: kafkaBrokers(), clientId: `e2e-reader-${run}`, logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `e2e-reader-${run}-${randomBytes(3).toString('hex')}` });
   await consumer.connect();
   try {
