@@ -10,6 +10,7 @@ import { type Admin, type Consumer, type EachBatchPayload, type IHeaders, type K
 import { CaughtUpTracker } from '../events/caught-up-tracker';
 import { deadLetterHeaders, deliverBatch, describeError, type RawMessage } from '../events/deliver-batch';
 import { RecentEventIds } from '../events/recent-event-ids';
+import { retryTransientMetadata } from './kafka-retry';
 
 export type KafkaEventSubscriberOptions = {
   /** The client (see createKafka). */
@@ -186,7 +187,7 @@ class KafkaSubscription implements Subscription {
     }
     for (const topic of this.topics) {
       const partitions: Array<{ partition: number; offset: string }> = [];
-      for (const { partition, low, high } of await this.admin.fetchTopicOffsets(topic)) {
+      for (const { partition, low, high } of await retryTransientMetadata(() => this.admin.fetchTopicOffsets(topic))) {
         const next = await startFrom(topic, partition);
         if (next === null) continue;
         // Clamp into the log's range: below the low watermark means "from the earliest event kept".
@@ -200,12 +201,12 @@ class KafkaSubscription implements Subscription {
   /** High watermarks now, and where the group will start on each partition. */
   private async captureTargets(): Promise<CaughtUpTracker> {
     const committed = new Map<string, bigint>();
-    for (const { topic, partitions } of await this.admin.fetchOffsets({ groupId: this.groupId, topics: this.topics })) {
+    for (const { topic, partitions } of await retryTransientMetadata(() => this.admin.fetchOffsets({ groupId: this.groupId, topics: this.topics }))) {
       for (const { partition, offset } of partitions) committed.set(`${topic}:${partition}`, BigInt(offset));
     }
     const partitions: Array<{ key: string; position: bigint; target: bigint }> = [];
     for (const topic of this.topics) {
-      for (const { partition, high, low } of await this.admin.fetchTopicOffsets(topic)) {
+      for (const { partition, high, low } of await retryTransientMetadata(() => this.admin.fetchTopicOffsets(topic))) {
         const key = `${topic}:${partition}`;
         const target = BigInt(high);
         const earliest = BigInt(low);
@@ -279,7 +280,7 @@ class KafkaSubscription implements Subscription {
         await new Promise((resolve) => setTimeout(resolve, pollMs).unref());
         if (!this.running || tracker.caughtUp) break;
         try {
-          for (const { topic, partitions } of await this.admin.fetchOffsets({ groupId: this.groupId, topics: this.topics })) {
+          for (const { topic, partitions } of await retryTransientMetadata(() => this.admin.fetchOffsets({ groupId: this.groupId, topics: this.topics }))) {
             for (const { partition, offset } of partitions) tracker.advance(`${topic}:${partition}`, BigInt(offset));
           }
         } catch (error) {

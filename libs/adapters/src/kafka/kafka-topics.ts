@@ -1,6 +1,7 @@
 import type { Logger } from '@authz/ports';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaLogCreator } from './kafka-log-creator';
+import { retryTransientMetadata } from './kafka-retry';
 
 export type CreateKafkaOptions = {
   /** `host:port` of one or more brokers (the bootstrap list). */
@@ -79,6 +80,9 @@ export async function ensureTopics(kafka: Kafka, options: EnsureTopicsOptions): 
         configEntries,
       })),
     });
+    // Leaders elected is not yet served: until each partition's log is loaded, the broker answers
+    // "does not host this topic-partition". Wait for that here, so no consumer starts on a half-made topic.
+    for (const topic of missing) await retryTransientMetadata(() => admin.fetchTopicOffsets(topic));
     options.logger.info({ topics: missing, partitions: options.partitions, replicationFactor: options.replicationFactor }, 'kafka topics created');
     return missing;
   } finally {
