@@ -24,14 +24,11 @@ import {
   type ClientRegistry,
   type Clock,
   type CredentialVerifier,
-  DatabaseUnavailableError,
-  DirectoryUnavailableError,
-  EventLogUnavailableError,
   type EventPublisher,
-  IdentityUnavailableError,
+  isDependencyUnavailable,
   type Logger,
-  TtlStoreUnavailableError,
 } from '@authz/ports';
+import { describeError } from '@authz/platform';
 import type { ConsentStore } from './consent-store';
 import { type Interaction, type InteractionStore, randomId } from './interaction-store';
 import type { Pages } from './pages';
@@ -79,8 +76,6 @@ export type AuthorizationFlowDeps = {
   accessTokens?: AccessTokenIssuer;
 };
 
-const UNAVAILABLE = [TtlStoreUnavailableError, EventLogUnavailableError, DatabaseUnavailableError, IdentityUnavailableError, DirectoryUnavailableError];
-const isUnavailable = (error: unknown) => UNAVAILABLE.some((type) => error instanceof type);
 
 /**
  * Where the pages are, as the browser sees them: under the issuer's path (an issuer
@@ -198,7 +193,7 @@ export class AuthorizationFlow {
       try {
         verdict = await this.deps.verifier.verify({ username, password, clientId: client.clientId, ...(context.clientIp ? { clientIp: context.clientIp } : {}) }, { correlationId: context.correlationId });
       } catch (error) {
-        if (!isUnavailable(error)) throw error;
+        if (!isDependencyUnavailable(error)) throw error;
         // An identity or directory outage is never a failed login (the identity service does not count it).
         this.deps.logger.warn({ reqId: context.correlationId, err: String(error) }, 'identity unavailable at login');
         return { ...(await this.loginPage(interaction, client, 503, { username, error: MESSAGES.unavailable })), retryAfter: 5 };
@@ -394,7 +389,7 @@ export class AuthorizationFlow {
         return await work(interaction, client);
       } catch (error) {
         // The client is trusted here: a dependency outage is temporarily_unavailable at its redirect URI.
-        if (isUnavailable(error)) return this.redirectError(this.targetOf(interaction, client), error, 303, context);
+        if (isDependencyUnavailable(error)) return this.redirectError(this.targetOf(interaction, client), error, 303, context);
         throw error;
       }
     });
@@ -417,20 +412,20 @@ export class AuthorizationFlow {
 
   private redirectError(target: ResponseTarget, error: unknown, status: number, context: BrowserContext): FlowResult {
     if (error instanceof AuthorizationRequestError) return this.redirectTo(target, error.error, error.description, status);
-    if (isUnavailable(error)) {
+    if (isDependencyUnavailable(error)) {
       this.deps.logger.warn({ reqId: context.correlationId, err: String(error) }, 'dependency unavailable at the authorization endpoint');
       return this.redirectTo(target, 'temporarily_unavailable', 'the service is temporarily unavailable, retry later', status);
     }
-    this.deps.logger.error({ reqId: context.correlationId, err: describe(error) }, 'unhandled error at the authorization endpoint');
+    this.deps.logger.error({ reqId: context.correlationId, err: describeError(error) }, 'unhandled error at the authorization endpoint');
     return this.redirectTo(target, 'server_error', 'the server encountered an unexpected condition', status);
   }
 
   private failurePage(error: unknown, context: BrowserContext): FlowResult {
-    if (isUnavailable(error)) {
+    if (isDependencyUnavailable(error)) {
       this.deps.logger.warn({ reqId: context.correlationId, err: String(error) }, 'dependency unavailable');
       return { ...this.errorPage(503, 'Sign-in is unavailable', MESSAGES.unavailable), retryAfter: 5 };
     }
-    this.deps.logger.error({ reqId: context.correlationId, err: describe(error) }, 'unhandled error on a sign-in page');
+    this.deps.logger.error({ reqId: context.correlationId, err: describeError(error) }, 'unhandled error on a sign-in page');
     return this.errorPage(500, 'Something went wrong', `Sign-in failed unexpectedly. Reference: ${context.correlationId}`);
   }
 
@@ -468,7 +463,3 @@ function waitText(seconds: number): string {
   return `${minutes} minute${minutes === 1 ? '' : 's'}`;
 }
 
-function describe(error: unknown): { name: string; message: string; stack?: string } {
-  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
-  return { name: typeof error, message: String(error) };
-}

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidRequest, parseFormBody, type RawParameters } from '@authz/oauth';
+import { InvalidRequest, mediaTypeOf, parseFormBody, type RawParameters } from '@authz/oauth';
 import { SETTINGS, type Settings } from '@authz/platform';
 import { AuthorizationFlow, type BrowserContext, type FlowResult } from './authorization-flow';
 import { Pages } from './pages';
@@ -34,8 +34,7 @@ export class AuthorizeController {
 
   @Post()
   async authorizePost(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (mediaType !== FORM || typeof request.body !== 'string') {
+    if (mediaTypeOf(request.headers['content-type']) !== FORM || typeof request.body !== 'string') {
       return this.send(reply, this.flow.errorPage(400, 'The sign-in request is invalid', `The request body must be ${FORM}.`));
     }
     const parameters: RawParameters = [...new URLSearchParams(request.body)];

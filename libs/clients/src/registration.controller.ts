@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, Headers, HttpCode, Inject, NotFoundException, Param, Post, Put, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { clientInformationResponse, InvalidClientMetadata, InvalidRequest, InvalidToken, validateClientMetadata } from '@authz/oauth';
+import { clientInformationResponse, InvalidClientMetadata, InvalidRequest, InvalidToken, isUtf8Charset, mediaTypeOf, validateClientMetadata } from '@authz/oauth';
 import { SETTINGS, type Settings } from '@authz/platform';
 import { ClientAuthenticationService } from './client-authentication.service';
 import { bearerToken, ClientRegistrationService, type IssuedRegistration } from './client-registration.service';
@@ -104,13 +104,12 @@ function noStore(reply: FastifyReply): void {
 
 /** RFC 7591 §3.1: the request is an application/json document (Fastify has parsed it; other types arrive as text). */
 function jsonBody(request: FastifyRequest): unknown {
-  const mediaType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const mediaType = mediaTypeOf(request.headers['content-type']);
   // Any other media type reaches here as text (bootstrap's '*' parser); a JSON one as its parsed value.
   if (mediaType !== JSON_MEDIA_TYPE || request.body === undefined) {
     throw new InvalidRequest(`the request body must be ${JSON_MEDIA_TYPE}`);
   }
   // RFC 8259 §8.1: JSON between systems is UTF-8 (the bytes were decoded as such); no other charset.
-  const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(request.headers['content-type'] ?? '')?.[1];
-  if (charset !== undefined && !['utf-8', 'utf8'].includes(charset.toLowerCase())) throw new InvalidRequest('the request body must be UTF-8 JSON (RFC 8259 section 8.1)');
+  if (!isUtf8Charset(request.headers['content-type'])) throw new InvalidRequest('the request body must be UTF-8 JSON (RFC 8259 section 8.1)');
   return request.body;
 }

@@ -17,20 +17,29 @@ const REPEATED_VALUES = new WeakMap<OAuthParameters, ReadonlyMap<string, readonl
 /** RFC 6749 Appendix B: the body is UTF-8; `charset` may say so ("utf-8", or the WHATWG label "utf8"), never anything else. */
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
 
+/** The media type of a Content-Type header value, lower case, without parameters ('' when absent). */
+export function mediaTypeOf(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** True unless the Content-Type names a charset other than UTF-8 ("utf-8", or the WHATWG label "utf8"). */
+export function isUtf8Charset(contentType: string | undefined): boolean {
+  const charset = CHARSET.exec(contentType ?? '')?.[1];
+  return charset === undefined || ['utf-8', 'utf8'].includes(charset.toLowerCase());
+}
+
 /**
  * Parses an `application/x-www-form-urlencoded` body (RFC 6749 §3.2, §4.4.2, RFC 7662 §2.1, RFC 7009 §2.1).
  * "Request and response parameters MUST NOT be included more than once" (RFC 6749 §3.1): a repeated
  * parameter is invalid_request. "Parameters sent without a value MUST be treated as if they were omitted."
  */
 export function parseFormBody(contentType: string | undefined, body: unknown): OAuthParameters {
-  const mediaType = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (mediaType !== FORM_CONTENT_TYPE) {
+  if (mediaTypeOf(contentType) !== FORM_CONTENT_TYPE) {
     throw new InvalidRequest(`the request body must be ${FORM_CONTENT_TYPE}`);
   }
   // A body declared in another charset would have its %XX escapes mean other characters than the
   // UTF-8 we decode them as (a password with "%E9" would silently become another password).
-  const charset = CHARSET.exec(contentType ?? '')?.[1];
-  if (charset !== undefined && !['utf-8', 'utf8'].includes(charset.toLowerCase())) throw new InvalidRequest('the request body must be UTF-8 (RFC 6749 appendix B)');
+  if (!isUtf8Charset(contentType)) throw new InvalidRequest('the request body must be UTF-8 (RFC 6749 appendix B)');
   if (typeof body !== 'string') throw new InvalidRequest('the request body is missing');
   const parameters = new Map<string, string>();
   const repeated = new Map<string, string[]>();

@@ -1,9 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthError, ServerError, TemporarilyUnavailable } from '@authz/oauth';
-import { DatabaseUnavailableError, DirectoryUnavailableError, EventLogUnavailableError, IdentityUnavailableError, type Logger, TtlStoreUnavailableError } from '@authz/ports';
-
-const UNAVAILABLE = [EventLogUnavailableError, DatabaseUnavailableError, TtlStoreUnavailableError, DirectoryUnavailableError, IdentityUnavailableError];
+import { isDependencyUnavailable, type Logger } from '@authz/ports';
 
 /**
  * Renders every error as an RFC 6749 §5.2 body. An OAuthError keeps its code, status and headers; a
@@ -30,8 +28,8 @@ export class OAuthExceptionFilter implements ExceptionFilter {
 
   private toOAuthError(exception: unknown, request: FastifyRequest): OAuthError {
     if (exception instanceof OAuthError) return exception;
-    if (UNAVAILABLE.some((type) => exception instanceof type)) {
-      this.logger.warn({ reqId: request.id, err: describe(exception) }, 'dependency unavailable');
+    if (isDependencyUnavailable(exception)) {
+      this.logger.warn({ reqId: request.id, err: describeError(exception) }, 'dependency unavailable');
       return new TemporarilyUnavailable('the service is temporarily unavailable, retry later');
     }
     if (exception instanceof HttpException && exception.getStatus() < 500) {
@@ -42,7 +40,7 @@ export class OAuthExceptionFilter implements ExceptionFilter {
       // Fastify's own client errors: body too large, malformed JSON, unsupported media type.
       return new HttpClientError(status, (exception as Error).message);
     }
-    this.logger.error({ reqId: request.id, err: describe(exception) }, 'unhandled error');
+    this.logger.error({ reqId: request.id, err: describeError(exception) }, 'unhandled error');
     return new ServerError();
   }
 }
@@ -58,7 +56,8 @@ class HttpClientError extends OAuthError {
   }
 }
 
-function describe(exception: unknown): { name: string; message: string; stack?: string } {
+/** An error as a log field: name, message, stack (never the request that caused it). */
+export function describeError(exception: unknown): { name: string; message: string; stack?: string } {
   if (exception instanceof Error) return { name: exception.name, message: exception.message, stack: exception.stack };
   return { name: typeof exception, message: String(exception) };
 }

@@ -13,3 +13,4 @@ export * from './credential-verifier.port';
 export * from './refresh-family-store.port';
 export * from './client-key-sets.port';
 export * from './access-token-issuer.port';
+export * from './unavailable';
