@@ -11,6 +11,7 @@ export * from './events/refresh-token-rotated.event';
 export * from './events/refresh-token-reuse-detected.event';
 export * from './events/authorization-code-redeemed.event';
 export * from './events/grant-revoked.event';
+export * from './events/access-token-revoked.event';
 export * from './events/user-authenticated.event';
 export * from './events/user-authentication-failed.event';
 export * from './events/client-state';

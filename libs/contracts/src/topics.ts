@@ -19,6 +19,13 @@ export const Topics = {
   clients: 'oauth.clients',
   /** Consent given on the consent page (authorize). Key: the user (`sub`). */
   consents: 'oauth.consents',
+  /**
+   * Revocations (oauth.grant.revoked.v1, oauth.access_token.revoked.v1): a small topic of its own, so
+   * every introspection replica, token replica and resource-server guard can read it as a broadcast
+   * (each reader sees every event) without wading through the issuance traffic of oauth.tokens.
+   * Key: the grant id, so one grant's revocations stay in order.
+   */
+  revocations: 'oauth.revocations',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];

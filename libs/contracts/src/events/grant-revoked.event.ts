@@ -15,7 +15,8 @@ export type GrantRevocationReason = z.infer<typeof grantRevocationReason>;
  */
 export const grantRevokedV1 = {
   type: 'oauth.grant.revoked.v1',
-  topic: Topics.tokens,
+  // On oauth.revocations (first on oauth.tokens, before any release): read as a broadcast by every replica.
+  topic: Topics.revocations,
   data: z
     .object({
       grantId: z.string().min(1),
@@ -24,6 +25,13 @@ export const grantRevokedV1 = {
       subject: z.string().min(1).optional(),
       reason: grantRevocationReason,
       revokedAt: z.number().int().nonnegative(),
+      /**
+       * Seconds since the epoch after which no token of the grant can be valid any more (the last access
+       * token it may have issued expires then): readers keep the revocation in memory until this
+       * instant, never longer. Added compatibly; a reader that meets an event without it keeps the
+       * revocation for its longest accepted access-token lifetime after `revokedAt`.
+       */
+      coversUntil: z.number().int().positive().optional(),
     })
     .strict(),
 } as const;

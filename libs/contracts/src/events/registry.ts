@@ -8,6 +8,7 @@ import { refreshTokenRotatedV1 } from './refresh-token-rotated.event';
 import { refreshTokenReuseDetectedV1 } from './refresh-token-reuse-detected.event';
 import { authorizationCodeRedeemedV1 } from './authorization-code-redeemed.event';
 import { grantRevokedV1 } from './grant-revoked.event';
+import { accessTokenRevokedV1 } from './access-token-revoked.event';
 import { userAuthenticatedV1 } from './user-authenticated.event';
 import { userAuthenticationFailedV1 } from './user-authentication-failed.event';
 import { clientRegisteredV1 } from './client-registered.event';
@@ -43,6 +44,7 @@ export const EVENT_DEFINITIONS = {
   [signingKeyActivatedV1.type]: signingKeyActivatedV1,
   [signingKeyRetiredV1.type]: signingKeyRetiredV1,
   [signingKeyRevokedV1.type]: signingKeyRevokedV1,
+  [accessTokenRevokedV1.type]: accessTokenRevokedV1,
 } as const;
 
 export type EventType = keyof typeof EVENT_DEFINITIONS;
