@@ -14,6 +14,12 @@ export type AccessTokenClaims = {
   iat: number;
   jti: string;
   scope: string;
+  /**
+   * The grant the token was issued under (a private claim, RFC 7519 §4.3): revoking the grant (RFC 7009,
+   * the connected-apps dashboard, a detected replay) revokes the token at every verifier that follows
+   * the revocation events, without a lookup.
+   */
+  grant_id: string;
   /** When the user authenticated (RFC 9068 §2.2.1), when a user is present. */
   auth_time?: number;
 };
@@ -43,6 +49,7 @@ export function buildAccessTokenClaims(input: {
   issuedAt: number;
   ttlSeconds: number;
   jti: string;
+  grantId: string;
   authTime?: number;
 }): AccessTokenClaims {
   return {
@@ -55,6 +62,7 @@ export function buildAccessTokenClaims(input: {
     iat: input.issuedAt,
     jti: input.jti,
     scope: input.scope,
+    grant_id: input.grantId,
     ...(input.authTime === undefined ? {} : { auth_time: input.authTime }),
   };
 }
@@ -65,7 +73,8 @@ export function randomRefreshToken(): string {
 }
 
 /** The introspection answer for an active token (RFC 7662 §2.2). */
-export type ActiveIntrospection = AccessTokenClaims & { active: true; token_type: 'Bearer' };
+/** The grant id stays inside the token: it is a verifier's revocation key, not an RFC 7662 member. */
+export type ActiveIntrospection = Omit<AccessTokenClaims, 'grant_id'> & { active: true; token_type: 'Bearer' };
 export type IntrospectionResponse = ActiveIntrospection | { active: false };
 
 export const INACTIVE: { active: false } = Object.freeze({ active: false });
