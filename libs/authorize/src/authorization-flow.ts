@@ -28,11 +28,10 @@ import {
   isDependencyUnavailable,
   type Logger,
 } from '@authz/ports';
-import { describeError } from '@authz/platform';
+import { describeError, type SessionCodec, sessionGroups } from '@authz/platform';
 import type { ConsentStore } from './consent-store';
 import { type Interaction, type InteractionStore, randomId } from './interaction-store';
 import type { Pages } from './pages';
-import type { SessionCodec } from './session';
 
 /** What the controller sends back: a page or a redirect, and the cookies to set. */
 export type FlowResult = {
@@ -69,6 +68,10 @@ export type AuthorizationFlowDeps = {
   logger: Logger;
   issuer: string;
   codeTtlSeconds: number;
+  /** ACCOUNT_URL (default: the issuer), without a trailing slash: where a dashboard sign-in returns. */
+  accountUrl: string;
+  /** Group DNs a session keeps first when the cookie's cap leaves some out (the dashboard's admin group). */
+  preferredGroups: string[];
   /**
    * Mints access tokens for the legacy implicit flow (RFC 6749 §4.2): the token service's issuer
    * (same keys, same event). Without one, response_type=token is unsupported_response_type.
@@ -86,6 +89,21 @@ export function pagePaths(issuer: string): { login: string; consent: string; res
   const base = new URL(issuer).pathname.replace(/\/$/, '');
   return { login: `${base}/authorize/login`, consent: `${base}/authorize/consent`, resume: `${base}/authorize/resume`, css: `${base}/authorize/assets/authorize.css` };
 }
+
+/** The only places a dashboard sign-in returns to (exact strings, under ACCOUNT_URL): no open redirect. */
+export const ACCOUNT_RETURN_PATHS = ['/account/apps', '/account/admin'] as const;
+
+/** The pseudo-client a dashboard sign-in's login page names (never in the registry, never issued a code). */
+const ACCOUNT_CLIENT: RegisteredClient = {
+  clientId: 'account',
+  clientName: 'your account',
+  tokenEndpointAuthMethod: 'none',
+  grantTypes: [],
+  scope: [],
+  defaultScope: [],
+  audience: [],
+  redirectUris: [],
+};
 
 const BROWSER_BINDING = /^[A-Za-z0-9_-]{43}$/;
 const MAX_USERNAME = 256;
@@ -167,6 +185,29 @@ export class AuthorizationFlow {
     }
   }
 
+  /**
+   * GET /authorize/signin?return_to=/account/apps: the dashboard's sign-in. It only establishes the
+   * login session (the same cookie as the code flow), then sends the browser back (303) to a fixed path
+   * under ACCOUNT_URL; `return_to` must be one of ACCOUNT_RETURN_PATHS exactly, so nobody can make it
+   * redirect elsewhere. With a valid session it returns at once; otherwise through the login page.
+   */
+  async signIn(returnTo: string | undefined, context: BrowserContext): Promise<FlowResult> {
+    const path = ACCOUNT_RETURN_PATHS.find((candidate) => candidate === returnTo);
+    if (!path) return this.errorPage(400, 'The sign-in request is invalid', 'The page to return to after signing in is not one of this server’s.');
+    const location = `${this.deps.accountUrl}${path}`;
+    try {
+      if (await this.deps.sessions.open(context.sessionCookie, this.now())) return { status: 303, location };
+      const browser = hasBrowserBinding(context) ? context.browserCookie! : randomId();
+      const request: AuthorizationRequest = { responseType: 'code', clientId: ACCOUNT_CLIENT.clientId, redirectUri: location, redirectUriGiven: false, scopes: [], prompt: [] };
+      const interaction: Interaction = { id: randomId(), request, browser: sha256Hash(browser), createdAt: this.now(), returnTo: path };
+      await this.deps.interactions.save(interaction);
+      const result: FlowResult = { status: 303, location: `${this.paths.login}?interaction=${interaction.id}` };
+      return browser === context.browserCookie ? result : { ...result, browser };
+    } catch (error) {
+      return this.failurePage(error, context);
+    }
+  }
+
   /** Starts the interaction, bound to the browser's binding cookie (a new one only when it sent none). */
   private async begin(request: AuthorizationRequest, client: RegisteredClient, context: BrowserContext): Promise<FlowResult> {
     const browser = hasBrowserBinding(context) ? context.browserCookie! : randomId();
@@ -204,7 +245,12 @@ export class AuthorizationFlow {
         return { ...page, retryAfter: verdict.retryAfter };
       }
       const user: AuthenticatedUser = { subject: verdict.user.subject, username: verdict.user.username, authTime: verdict.authTime };
-      const session = await this.deps.sessions.seal(user, this.now());
+      const session = await this.deps.sessions.seal(user, this.now(), sessionGroups(verdict.user.groups, this.deps.preferredGroups));
+      if (interaction.returnTo !== undefined) {
+        // A dashboard sign-in: the session is all it wanted.
+        await this.deps.interactions.finish(interaction.id);
+        return { status: 303, location: `${this.deps.accountUrl}${interaction.returnTo}`, session };
+      }
       const next = await this.proceed(interaction, client, user, { freshLogin: true, consentGiven: false, context, status: 303 });
       return { ...next, session };
     });
@@ -367,7 +413,7 @@ export class AuthorizationFlow {
       if (!interaction || !context.browserCookie || interaction.browser !== sha256Hash(context.browserCookie)) {
         return this.errorPage(400, 'This sign-in request has expired', MESSAGES.expired);
       }
-      const client = await this.deps.clients.find(interaction.request.clientId);
+      const client = interaction.returnTo !== undefined ? ACCOUNT_CLIENT : await this.deps.clients.find(interaction.request.clientId);
       if (!client) return this.errorPage(400, 'This sign-in request has expired', MESSAGES.expired);
       return await work(interaction, client);
     } catch (error) {

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidRequest, mediaTypeOf, parseFormBody, type RawParameters } from '@authz/oauth';
-import { SETTINGS, type Settings } from '@authz/platform';
+import { type BrowserCookieNames, browserCookieNames, parseCookies, SETTINGS, type Settings } from '@authz/platform';
 import { AuthorizationFlow, type BrowserContext, type FlowResult } from './authorization-flow';
 import { Pages } from './pages';
 
@@ -14,7 +14,7 @@ const FORM = 'application/x-www-form-urlencoded';
  */
 @Controller('authorize')
 export class AuthorizeController {
-  private readonly cookies: { session: string; browser: string; secure: boolean };
+  private readonly cookies: BrowserCookieNames;
 
   constructor(
     private readonly flow: AuthorizationFlow,
@@ -22,8 +22,7 @@ export class AuthorizeController {
     @Inject(SETTINGS) private readonly settings: Settings,
   ) {
     // Secure cookies (and the __Host- prefix) whenever the issuer is https; plain http only on loopback development.
-    const secure = settings.ISSUER.startsWith('https://');
-    this.cookies = { session: secure ? '__Host-authz_session' : 'authz_session', browser: secure ? '__Host-authz_browser' : 'authz_browser', secure };
+    this.cookies = browserCookieNames(settings.ISSUER);
   }
 
   @Get()
@@ -44,6 +43,12 @@ export class AuthorizeController {
   @Get('resume')
   async resume(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     await this.send(reply, await this.flow.resume(this.queryValue(request, 'request'), this.context(request)));
+  }
+
+  /** The dashboard's sign-in: establishes the session, then back to a fixed account path (see AuthorizationFlow.signIn). */
+  @Get('signin')
+  async signIn(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.send(reply, await this.flow.signIn(this.queryValue(request, 'return_to'), this.context(request)));
   }
 
   @Get('login')
@@ -126,16 +131,4 @@ export class AuthorizeController {
       .header('x-frame-options', 'DENY')
       .send(result.html ?? '');
   }
-}
-
-function parseCookies(header: string | undefined): Map<string, string> {
-  const cookies = new Map<string, string>();
-  for (const part of (header ?? '').split(';')) {
-    const index = part.indexOf('=');
-    if (index <= 0) continue;
-    const name = part.slice(0, index).trim();
-    // The first cookie of a name wins (a path-scoped duplicate cannot shadow it).
-    if (!cookies.has(name)) cookies.set(name, part.slice(index + 1).trim());
-  }
-  return cookies;
 }

@@ -18,13 +18,12 @@ import {
   TTL_STORE,
   type TtlStore,
 } from '@authz/ports';
-import { LOGGER, SETTINGS, type Settings } from '@authz/platform';
+import { adminGroupDn, LOGGER, SessionCodec, SETTINGS, type Settings } from '@authz/platform';
 import { AuthorizationFlow, pagePaths } from './authorization-flow';
 import { AuthorizeController } from './authorize.controller';
 import { ConsentStore } from './consent-store';
 import { InteractionStore } from './interaction-store';
 import { BUILT_IN_UI_DIR, Pages } from './pages';
-import { SessionCodec } from './session';
 
 /**
  * The authorize service's feature: /authorize, the login and consent pages. Needs the client registry,
@@ -83,6 +82,8 @@ export class AuthorizeModule {
               logger,
               issuer: settings.ISSUER,
               codeTtlSeconds: settings.AUTHORIZATION_CODE_TTL,
+              accountUrl: (settings.ACCOUNT_URL ?? settings.ISSUER).replace(/\/$/, ''),
+              preferredGroups: [adminGroupDn(settings)],
               ...(accessTokens ? { accessTokens } : {}),
             }),
         },

@@ -3,4 +3,3 @@ export * from './authorization-flow';
 export * from './consent-store';
 export * from './interaction-store';
 export * from './pages';
-export * from './session';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { type AuthorizationRequest, sha256Hash } from '@authz/oauth';
+import { FormTokens } from '@authz/platform';
 import type { TtlStore } from '@authz/ports';
 
 /**
@@ -15,6 +16,11 @@ export type Interaction = {
   /** Who goes through the consent page (the user who logged in, or the session's user). */
   login?: { subject: string; username: string; authTime: number };
   createdAt: number;
+  /**
+   * A dashboard sign-in (GET /authorize/signin), not an authorization request: after the login the
+   * browser goes back to this fixed account path (one of ACCOUNT_RETURN_PATHS), no code is issued.
+   */
+  returnTo?: string;
 };
 
 const requestSchema = z
@@ -41,6 +47,7 @@ const interactionSchema = z
     browser: z.string(),
     login: z.object({ subject: z.string(), username: z.string(), authTime: z.number().int() }).strict().optional(),
     createdAt: z.number().int(),
+    returnTo: z.string().optional(),
   })
   .strict();
 
@@ -58,10 +65,14 @@ export function randomId(): string {
  * Keys hold hashes of the form tokens, never the tokens.
  */
 export class InteractionStore {
+  private readonly formTokens: FormTokens;
+
   constructor(
     private readonly store: TtlStore,
     private readonly ttlMs: number,
-  ) {}
+  ) {
+    this.formTokens = new FormTokens(store, ttlMs);
+  }
 
   async save(interaction: Interaction): Promise<void> {
     await this.store.set(interactionKey(interaction.id), JSON.stringify(interaction), this.ttlMs);
@@ -98,15 +109,12 @@ export class InteractionStore {
   }
 
   async issueFormToken(interactionId: string): Promise<string> {
-    const token = randomId();
-    await this.store.set(formKey(token), interactionId, this.ttlMs);
-    return token;
+    return this.formTokens.issue(interactionId);
   }
 
   /** True once, for a token issued for this interaction; false for anything else. */
   async redeemFormToken(interactionId: string, token: string | undefined): Promise<boolean> {
-    if (!token || !ID.test(token)) return false;
-    return (await this.store.take(formKey(token))) === interactionId;
+    return this.formTokens.redeem(interactionId, token);
   }
 }
 
@@ -117,10 +125,6 @@ function interactionKey(id: string): string {
 
 function pendingKey(id: string): string {
   return `pending-authorization:${sha256Hash(id)}`;
-}
-
-function formKey(token: string): string {
-  return `form:${sha256Hash(token)}`;
 }
 
 function safeJson(text: string): unknown {

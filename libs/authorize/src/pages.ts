@@ -1,28 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { escapeHtml, Html, render, type TemplateValues } from '@authz/platform';
 
-/**
- * HTML-escapes text for an element's content or a double-quoted attribute value. Control characters
- * (NUL and the other C0 controls but tab, line feed and carriage return; DEL) are not text in HTML
- * (WHATWG HTML §13.2.5: parse errors, NUL dropped or replaced): shown as U+FFFD, the replacement character.
- */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`=]/g, (character) => `&#${character.charCodeAt(0)};`).replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '&#65533;');
-}
+// The template renderer and escaping are shared with the dashboard's pages (libs/platform/src/browser).
+export { escapeHtml, Html, render, type TemplateValues };
 
 const TEMPLATE_NAMES = ['layout', 'login', 'consent', 'error'] as const;
 type TemplateName = (typeof TEMPLATE_NAMES)[number];
-
-/**
- * A value for a template: `{{name}}` inserts text, HTML-escaped; `{{{name}}}` inserts markup, and only
- * accepts an `Html` value built by this module from escaped parts, so a template can never receive raw
- * user input as markup.
- */
-export class Html {
-  constructor(readonly markup: string) {}
-}
-
-export type TemplateValues = Record<string, string | Html>;
 
 /** The built-in pages: libs/authorize/ui (copied beside the compiled code by tools/copy-assets.cjs). */
 export const BUILT_IN_UI_DIR = resolve(__dirname, '..', 'ui');
@@ -89,14 +73,4 @@ export class Pages {
   private fill(name: TemplateName, values: TemplateValues): string {
     return render(this.templates[name], values);
   }
-}
-
-/** `{{name}}` → escaped text, `{{{name}}}` → Html markup; an unknown name renders as nothing. */
-export function render(template: string, values: TemplateValues): string {
-  return template.replace(/\{\{\{\s*([A-Za-z0-9_]+)\s*\}\}\}|\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g, (_match, raw: string | undefined, text: string | undefined) => {
-    const value = values[(raw ?? text)!];
-    if (value === undefined) return '';
-    if (raw !== undefined) return value instanceof Html ? value.markup : escapeHtml(value);
-    return escapeHtml(value instanceof Html ? value.markup : value);
-  });
 }

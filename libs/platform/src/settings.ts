@@ -226,6 +226,22 @@ export const settingsSchema = z.object({
    * setting, every attempt counts against the ingress's address.
    */
   TRUST_PROXY: trustProxy.optional(),
+
+  // --- connected-apps dashboard ---
+  /**
+   * The public base URL under which `/account/…` (the dashboard of the revocation service) is served;
+   * default: the issuer (one ingress). The authorize service sends the browser back there after a
+   * dashboard sign-in, to a fixed path only (`/account/apps` or `/account/admin`): never an open redirect.
+   */
+  ACCOUNT_URL: z.string().url().regex(/^https?:\/\/[^?#]*$/, 'expected an http(s) URL without query or fragment').optional(),
+  /** The public base URL of the authorize service's pages, where the dashboard sends a browser to sign in; default: the issuer. */
+  AUTHORIZE_URL: z.string().url().regex(/^https?:\/\/[^?#]*$/, 'expected an http(s) URL without query or fragment').optional(),
+  /**
+   * The LDAP group (full DN, compared as a whole, never by its first RDN) whose members get the
+   * dashboard's admin view. Default: `cn=admins,ou=groups,` + LDAP_BASE_DN without its first RDN
+   * (`cn=admins,ou=groups,dc=example,dc=org` for the default base).
+   */
+  ADMIN_GROUP_DN: z.string().min(3).max(512).optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema> & { SERVICE: ServiceName; PORT: number; KAFKA_CLIENT_ID: string };

@@ -7,6 +7,47 @@ export const DEVELOPMENT_SESSION_KEY = 'ZGV2ZWxvcG1lbnQtc2Vzc2lvbi1rZXktMzItYnl0
 
 type Key = { kid: string; secret: Uint8Array };
 
+/** A session as the dashboard reads it: the user, and the user's group DNs (full DNs, as the directory gave them). */
+export type Session = { user: AuthenticatedUser; groups: string[] };
+
+/** The cookie stays small (browsers keep ≤ 4096 bytes per cookie): at most this many groups … */
+export const SESSION_MAX_GROUPS = 16;
+/** … of at most this many characters together; groups beyond either cap are left out (never a wider right). */
+export const SESSION_MAX_GROUP_CHARS = 1500;
+
+/**
+ * The groups a session carries: `preferred` (e.g. the admin group DN) first when the user is in it, then
+ * the others in the directory's order, within the caps. Leaving a group out only ever takes a right away.
+ */
+export function sessionGroups(groups: readonly string[], preferred: readonly string[] = []): string[] {
+  const wanted = new Set(preferred.map(normalizeDn));
+  const ordered = [...groups.filter((group) => wanted.has(normalizeDn(group))), ...groups.filter((group) => !wanted.has(normalizeDn(group)))];
+  const kept: string[] = [];
+  let chars = 0;
+  for (const group of ordered) {
+    if (kept.length === SESSION_MAX_GROUPS || chars + group.length > SESSION_MAX_GROUP_CHARS || kept.includes(group)) continue;
+    kept.push(group);
+    chars += group.length;
+  }
+  return kept;
+}
+
+/** ADMIN_GROUP_DN, else `cn=admins,ou=groups,` + LDAP_BASE_DN without its first RDN. */
+export function adminGroupDn(settings: { ADMIN_GROUP_DN?: string | undefined; LDAP_BASE_DN: string }): string {
+  if (settings.ADMIN_GROUP_DN) return settings.ADMIN_GROUP_DN;
+  const base = settings.LDAP_BASE_DN.split(/(?<!\\),/).slice(1).join(',');
+  return `cn=admins,ou=groups,${base}`;
+}
+
+/**
+ * A DN compared as a whole (RFC 4514 string form): attribute types and the usual caseIgnoreMatch values
+ * lower-cased, spaces around `,` `=` and `+` dropped. Never reduced to its first RDN: `cn=admins,ou=other`
+ * is not `cn=admins,ou=groups`.
+ */
+export function normalizeDn(dn: string): string {
+  return dn.trim().toLowerCase().replace(/\s*([,=+])\s*/g, '$1');
+}
+
 /**
  * The login session, carried by the browser in a cookie: a JWE (dir, A256GCM) holding who logged in and
  * when, so any authorize replica reads it (no sticky sessions, no server-side session store).
@@ -46,9 +87,10 @@ export class SessionCodec {
     return this.ttlSeconds;
   }
 
-  async seal(user: AuthenticatedUser, nowSeconds: number): Promise<string> {
+  /** `groups`: the user's group DNs, already capped (sessionGroups); absent from the cookie when empty. */
+  async seal(user: AuthenticatedUser, nowSeconds: number, groups: readonly string[] = []): Promise<string> {
     const key = this.keys[0]!;
-    return new EncryptJWT({ username: user.username, auth_time: user.authTime })
+    return new EncryptJWT({ username: user.username, auth_time: user.authTime, ...(groups.length > 0 ? { groups: [...groups] } : {}) })
       .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: key.kid })
       .setSubject(user.subject)
       .setIssuer(this.issuer)
@@ -60,6 +102,11 @@ export class SessionCodec {
 
   /** The session's user, or undefined for anything else (absent, expired, tampered, an unknown key). */
   async open(cookie: string | undefined, nowSeconds: number): Promise<AuthenticatedUser | undefined> {
+    return (await this.openSession(cookie, nowSeconds))?.user;
+  }
+
+  /** The session's user and groups, or undefined for anything else (as `open`). */
+  async openSession(cookie: string | undefined, nowSeconds: number): Promise<Session | undefined> {
     if (!cookie || cookie.length > 4096) return undefined;
     try {
       const { payload } = await jwtDecrypt(cookie, async (header) => {
@@ -67,9 +114,10 @@ export class SessionCodec {
         if (!key) throw new Error('unknown session key');
         return key.secret;
       }, { issuer: this.issuer, audience: `${this.issuer}#session`, currentDate: new Date(nowSeconds * 1000), keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
-      const { sub, username, auth_time: authTime } = payload;
+      const { sub, username, auth_time: authTime, groups = [] } = payload;
       if (typeof sub !== 'string' || typeof username !== 'string' || typeof authTime !== 'number') return undefined;
-      return { subject: sub, username, authTime };
+      if (!Array.isArray(groups) || !groups.every((group): group is string => typeof group === 'string')) return undefined;
+      return { user: { subject: sub, username, authTime }, groups };
     } catch {
       return undefined;
     }

@@ -1,0 +1,4 @@
+export * from './cookies';
+export * from './form-tokens';
+export * from './html';
+export * from './session';
