@@ -17,6 +17,7 @@ import {
   type ResourceOwnerCredentials,
   sha256Hash,
   InvalidGrant,
+  MAX_ACCESS_TOKEN_TTL,
   TemporarilyUnavailable,
 } from '@authz/oauth';
 import {
@@ -72,7 +73,8 @@ export class GrantServicesService {
       recordCodeRedeemed: (codeHash, grant) => this.recordCodeRedeemed(codeHash, grant, publish),
       revokeGrant: (revocation) =>
         this.families.revokeGrant({ ...revocation, revokedAt: this.nowSeconds() * 1000 }, (found) =>
-          publish([grantRevoked(revocation.grantId, revocation.clientId, revocation.subject ?? found.subject, revocation.reason, this.nowSeconds())]),
+          // A code replay knows the client id only: its tokens are covered for the longest lifetime a client may have.
+          publish([grantRevoked(revocation.grantId, revocation.clientId, revocation.subject ?? found.subject, revocation.reason, this.nowSeconds(), MAX_ACCESS_TOKEN_TTL)]),
         ),
       issueRefreshToken: (request) => this.issueRefreshToken(request, publish),
       exchangeRefreshToken: (request) => this.exchangeRefreshToken(request, publish),
@@ -157,7 +159,7 @@ export class GrantServicesService {
                 detectedAt: at,
               },
             },
-            grantRevoked(family.grantId, family.clientId, family.subject, 'refresh_token_reuse', at),
+            grantRevoked(family.grantId, family.clientId, family.subject, 'refresh_token_reuse', at, request.client.accessTokenTtl ?? this.settings.ACCESS_TOKEN_TTL),
           ];
           // Whole seconds, as in the event: the row is exactly what folding the log gives.
           await writer.revokeGrant({ grantId: family.grantId, clientId: family.clientId, reason: 'refresh_token_reuse', revokedAt: at * 1000 });
@@ -256,6 +258,12 @@ function grantRevoked(
   subject: string | undefined,
   reason: EventOf<'oauth.grant.revoked.v1'>['data']['reason'],
   revokedAt: number,
+  accessTokenTtl: number,
 ): EventOf<'oauth.grant.revoked.v1'> {
-  return { type: 'oauth.grant.revoked.v1', subject: grantId, data: { grantId, clientId, ...(subject === undefined ? {} : { subject }), reason, revokedAt } };
+  // coversUntil: no token of a revoked grant is issued after revokedAt, so its last one expires by then.
+  return {
+    type: 'oauth.grant.revoked.v1',
+    subject: grantId,
+    data: { grantId, clientId, ...(subject === undefined ? {} : { subject }), reason, revokedAt, coversUntil: revokedAt + accessTokenTtl },
+  };
 }
