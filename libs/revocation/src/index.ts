@@ -1,1 +1,2 @@
-export {};
+export * from './revocation.service';
+export * from './revocation.module';

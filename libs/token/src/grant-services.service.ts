@@ -36,6 +36,7 @@ import {
   type StoredRefreshGrace,
 } from '@authz/ports';
 import { LOGGER, SETTINGS, type Settings } from '@authz/platform';
+import { RevocationFeed } from '@authz/projections';
 import { KeyEncryption } from './key-encryption';
 import { KEY_ENCRYPTION } from './signing-keys.service';
 
@@ -58,6 +59,7 @@ export class GrantServicesService {
     @Inject(KEY_ENCRYPTION) private readonly sealing: KeyEncryption,
     @Inject(LOGGER) private readonly logger: Logger,
     @Optional() @Inject(CREDENTIAL_VERIFIER) private readonly credentials?: CredentialVerifier,
+    @Optional() private readonly revocations?: RevocationFeed,
   ) {}
 
   /**
@@ -131,6 +133,10 @@ export class GrantServicesService {
     return this.families.exchange(request.tokenHash, async (found, writer): Promise<RefreshExchangeResult> => {
       if (!found) return { outcome: 'refused', reason: 'unknown' };
       const { family, grace, presentedGeneration } = found;
+      // The revocation service marks the family revoked in this database before it publishes, so the
+      // row is the authority; the revocation set (oauth.revocations, every replica) refuses as well a
+      // grant revoked by an event whose row this database does not have (a restored backup, say).
+      if (this.revocations?.isGrantRevoked(family.grantId)) return { outcome: 'refused', reason: 'revoked' };
       const now = this.now();
       const decision = decideRefresh(family, { tokenHash: request.tokenHash, generation: presentedGeneration }, { clientId: request.client.clientId, now, ...(grace ? { grace } : {}) });
       switch (decision.kind) {
