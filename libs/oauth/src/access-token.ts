@@ -24,6 +24,12 @@ export type AccessTokenClaims = {
   auth_time?: number;
 };
 
+/**
+ * The longest lifetime an access token may have (seconds): the upper bound of ACCESS_TOKEN_TTL and of a
+ * client's `access_token_ttl`. A revocation that cannot tell the client's lifetime covers this long.
+ */
+export const MAX_ACCESS_TOKEN_TTL = 86_400;
+
 /** Random bytes drawn from the CSPRNG 4 KiB at a time: one call per 256 identifiers on the token hot path. */
 const IDENTIFIER_POOL_SIZE = 4096;
 let identifierPool = Buffer.alloc(0);

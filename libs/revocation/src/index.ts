@@ -1,1 +1,3 @@
+export * from './revocation.service';
+export * from './revocation.module';
 export * from './dashboard';
