@@ -6,7 +6,7 @@ import { IntrospectionModule } from '@authz/introspection';
 import { type Logger } from '@authz/ports';
 import { PlatformModule, type Settings } from '@authz/platform';
 import { ProjectionsModule } from '@authz/projections';
-import { RevocationModule } from '@authz/revocation';
+import { DashboardModule, RevocationModule, RevocationService } from '@authz/revocation';
 import { AccessTokenModule, TokenModule } from '@authz/token';
 
 /**
@@ -25,6 +25,8 @@ export class SuiteAppModule {
         TokenModule.register(),
         IntrospectionModule,
         RevocationModule,
+        // The connected-apps dashboard (/account), revoking through the same RevocationService.
+        DashboardModule.register({ imports: [RevocationModule], revoker: RevocationService }),
         ProjectionsModule,
         // CREDENTIAL_VERIFIER in process (no internal HTTP endpoint on the suite's public port).
         IdentityModule.inProcess(),

@@ -9,6 +9,7 @@ import {
   type Logger,
   silentLogger,
 } from '@authz/ports';
+import { normalizeDn } from '@authz/platform';
 import { ldifValues, type LdifRecord, parseLdif } from './ldif-parser';
 import { hashSaltedSha, isSaltedShaScheme, parseSaltedSha, passwordScheme, verifySaltedSha } from './ssha';
 
@@ -200,20 +201,6 @@ function hasObjectClass(record: LdifRecord, objectClass: string): boolean {
 /** Approximates caseIgnoreMatch (RFC 4518): case folded, outer spaces dropped, inner runs of spaces as one. */
 function caseIgnore(value: string): string {
   return value.normalize('NFKC').trim().replace(/ +/g, ' ').toLowerCase();
-}
-
-/** A DN for comparison: RDNs split at unescaped commas, spaces around separators dropped, case folded. */
-function normalizeDn(dn: string): string {
-  return dn
-    .split(/(?<!\\),/)
-    .map((rdn) =>
-      rdn
-        .split(/(?<!\\)\+/)
-        .map((ava) => ava.trim().replace(/\s*=\s*/, '=').toLowerCase())
-        .sort()
-        .join('+'),
-    )
-    .join(',');
 }
 
 function sha256(text: string): Buffer {

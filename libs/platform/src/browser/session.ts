@@ -40,12 +40,21 @@ export function adminGroupDn(settings: { ADMIN_GROUP_DN?: string | undefined; LD
 }
 
 /**
- * A DN compared as a whole (RFC 4514 string form): attribute types and the usual caseIgnoreMatch values
- * lower-cased, spaces around `,` `=` and `+` dropped. Never reduced to its first RDN: `cn=admins,ou=other`
- * is not `cn=admins,ou=groups`.
+ * A DN for comparison (moved here from the LDIF directory, which uses it too): RDNs split at unescaped
+ * commas, multi-valued RDNs' parts sorted, spaces around separators dropped, case folded. Compared as a
+ * whole, never reduced to its first RDN: `cn=admins,ou=other` is not `cn=admins,ou=groups`.
  */
 export function normalizeDn(dn: string): string {
-  return dn.trim().toLowerCase().replace(/\s*([,=+])\s*/g, '$1');
+  return dn
+    .split(/(?<!\\),/)
+    .map((rdn) =>
+      rdn
+        .split(/(?<!\\)\+/)
+        .map((ava) => ava.trim().replace(/\s*=\s*/, '=').toLowerCase())
+        .sort()
+        .join('+'),
+    )
+    .join(',');
 }
 
 /**
@@ -70,7 +79,7 @@ export class SessionCodec {
   }
 
   /**
-   * SESSION_KEYS, or a random key per process (embedded mode: one process reads its own cookies), or the
+   * SESSION_KEYS, or a random key per process (per settings object: embedded mode: one process reads its own cookies), or the
    * development key — only for a loopback issuer: with the development key, published in this
    * repository, anyone could forge a session for any user, so a deployment without SESSION_KEYS
    * refuses to start.
@@ -79,7 +88,7 @@ export class SessionCodec {
     if (settings.MODE !== 'embedded' && !settings.SESSION_KEYS && !isLoopbackIssuer(settings.ISSUER)) {
       throw new Error(`SESSION_KEYS must be set for the issuer ${settings.ISSUER}: without it, login sessions would be sealed with a published development key`);
     }
-    const keys = settings.SESSION_KEYS?.split(',') ?? [settings.MODE === 'embedded' ? randomBytes(32).toString('base64url') : DEVELOPMENT_SESSION_KEY];
+    const keys = settings.SESSION_KEYS?.split(',') ?? [settings.MODE === 'embedded' ? embeddedKey(settings) : DEVELOPMENT_SESSION_KEY];
     return new SessionCodec(keys, settings.SESSION_TTL, settings.ISSUER);
   }
 
@@ -122,6 +131,21 @@ export class SessionCodec {
       return undefined;
     }
   }
+}
+
+/**
+ * The embedded mode's random key, one per settings object: every codec a process makes from its
+ * settings (the login page's, the dashboard's) opens the others' cookies.
+ */
+const embeddedKeys = new WeakMap<object, string>();
+
+function embeddedKey(settings: object): string {
+  let key = embeddedKeys.get(settings);
+  if (key === undefined) {
+    key = randomBytes(32).toString('base64url');
+    embeddedKeys.set(settings, key);
+  }
+  return key;
 }
 
 /** http(s)://localhost, 127.0.0.1 or [::1]: a developer's machine. */

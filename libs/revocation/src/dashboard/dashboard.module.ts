@@ -1,10 +1,10 @@
-import { type DynamicModule, type ForwardReference, type InjectionToken, Module, type Type } from '@nestjs/common';
+import { type DynamicModule, type ForwardReference, Module, type Type } from '@nestjs/common';
 import { CLIENT_REGISTRY, type ClientRegistry, CLOCK, type Clock, type Logger, SQL_DATABASE, type SqlDatabase, TTL_STORE, type TtlStore } from '@authz/ports';
 import { adminGroupDn, browserCookieNames, FormTokens, LOGGER, normalizeDn, SessionCodec, SETTINGS, type Settings } from '@authz/platform';
 import { ConnectedAppsQueries } from './connected-apps.queries';
 import { DashboardContext, DashboardController } from './dashboard.controller';
 import { DashboardPages, dashboardPaths } from './dashboard.pages';
-import { GRANT_REVOKER } from './grant-revoker';
+import { GRANT_REVOKER, type GrantRevoker } from './grant-revoker';
 
 /** How long a dashboard form stays usable, ms (the page must be reloaded after). */
 const FORM_TOKEN_TTL_MS = 30 * 60 * 1000;
@@ -17,7 +17,7 @@ const FORM_TOKEN_TTL_MS = 30 * 60 * 1000;
  */
 @Module({})
 export class DashboardModule {
-  static register(options: { revoker: InjectionToken; imports?: Array<Type<unknown> | DynamicModule | ForwardReference> }): DynamicModule {
+  static register(options: { revoker: Type<GrantRevoker> | string | symbol; imports?: Array<Type<unknown> | DynamicModule | ForwardReference> }): DynamicModule {
     return {
       module: DashboardModule,
       imports: options.imports ?? [],
