@@ -238,8 +238,8 @@ export const settingsSchema = z.object({
   AUTHORIZE_URL: z.string().url().regex(/^https?:\/\/[^?#]*$/, 'expected an http(s) URL without query or fragment').optional(),
   /**
    * The LDAP group (full DN, compared as a whole, never by its first RDN) whose members get the
-   * dashboard's admin view. Default: `cn=admins,ou=groups,` + LDAP_BASE_DN without its first RDN
-   * (`cn=admins,ou=groups,dc=example,dc=org` for the default base).
+   * dashboard's admin view. Default: `cn=admins,ou=groups,` + LDAP_BASE_DN without its leading `ou=`
+   * RDNs (`cn=admins,ou=groups,dc=example,dc=org` for the default base).
    */
   ADMIN_GROUP_DN: z.string().min(3).max(512).optional(),
 });

@@ -32,11 +32,16 @@ export function sessionGroups(groups: readonly string[], preferred: readonly str
   return kept;
 }
 
-/** ADMIN_GROUP_DN, else `cn=admins,ou=groups,` + LDAP_BASE_DN without its first RDN. */
+/**
+ * ADMIN_GROUP_DN, else `cn=admins,ou=groups,` + LDAP_BASE_DN without its leading `ou=` RDNs (the
+ * directory's suffix: `ou=people,dc=example,dc=org` and `dc=example,dc=org` both give
+ * `cn=admins,ou=groups,dc=example,dc=org`).
+ */
 export function adminGroupDn(settings: { ADMIN_GROUP_DN?: string | undefined; LDAP_BASE_DN: string }): string {
   if (settings.ADMIN_GROUP_DN) return settings.ADMIN_GROUP_DN;
-  const base = settings.LDAP_BASE_DN.split(/(?<!\\),/).slice(1).join(',');
-  return `cn=admins,ou=groups,${base}`;
+  const rdns = settings.LDAP_BASE_DN.split(/(?<!\\),/).map((rdn) => rdn.trim());
+  while (rdns.length > 1 && /^ou\s*=/i.test(rdns[0]!)) rdns.shift();
+  return `cn=admins,ou=groups,${rdns.join(',')}`;
 }
 
 /**

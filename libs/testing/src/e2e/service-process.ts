@@ -17,9 +17,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts a compiled app (`npm run build` first) as its own process, and waits until /healthz/ready is 200. */
+/**
+ * Starts a compiled app (`npm run build` first) as its own process, and waits until /healthz/ready is 200.
+ * On a free port, or on `env.PORT` when given (two services that must know each other's URL beforehand).
+ */
 export async function startServiceProcess(name: string, env: Record<string, string>, timeoutMs = 60_000): Promise<RunningService> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   let output = '';
   const child = spawn(process.execPath, ['-r', join(WORKSPACE_ROOT, 'tools', 'aliases.cjs'), join(WORKSPACE_ROOT, 'dist', 'apps', name, 'src', 'main.js')], {
     cwd: WORKSPACE_ROOT,
