@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { compactDecrypt, decodeProtectedHeader } from 'jose';
-import { DEVELOPMENT_SESSION_KEY, SessionCodec } from './session';
+import { adminGroupDn, DEVELOPMENT_SESSION_KEY, normalizeDn, SESSION_MAX_GROUP_CHARS, SESSION_MAX_GROUPS, SessionCodec, sessionGroups } from './session';
 
 const ISSUER = 'https://issuer.test';
 const NOW = 1_800_000_000;
@@ -64,3 +64,39 @@ describe('SessionCodec (the login session cookie: JWE dir + A256GCM)', () => {
   });
 });
 
+
+describe('the session’s groups (the dashboard’s admin check)', () => {
+  const ADMINS = 'cn=admins,ou=groups,dc=example,dc=org';
+
+  it('carries the group DNs, which the login page’s open() leaves aside', async () => {
+    const codec = new SessionCodec([key()], 600, ISSUER);
+    const cookie = await codec.seal(alice, NOW, [ADMINS, 'cn=developers,ou=groups,dc=example,dc=org']);
+    expect(await codec.openSession(cookie, NOW)).toEqual({ user: alice, groups: [ADMINS, 'cn=developers,ou=groups,dc=example,dc=org'] });
+    expect(await codec.open(cookie, NOW)).toEqual(alice);
+    expect(await codec.openSession(await codec.seal(alice, NOW), NOW)).toEqual({ user: alice, groups: [] });
+  });
+
+  it('caps them (count and characters), keeping the preferred group first; duplicates once', () => {
+    const many = Array.from({ length: 40 }, (_, index) => `cn=group-${index},ou=groups,dc=example,dc=org`);
+    const kept = sessionGroups([...many, 'CN=Admins, OU=groups, DC=example, DC=org'], [ADMINS]);
+    expect(kept).toHaveLength(SESSION_MAX_GROUPS);
+    expect(kept[0]).toBe('CN=Admins, OU=groups, DC=example, DC=org');
+    expect(kept.slice(1)).toEqual(many.slice(0, SESSION_MAX_GROUPS - 1));
+    const long = ['x'.repeat(SESSION_MAX_GROUP_CHARS - 10), 'cn=too-long-now', 'cn=a'];
+    expect(sessionGroups(long)).toEqual([long[0], 'cn=a']);
+    expect(sessionGroups(['cn=a', 'cn=a'])).toEqual(['cn=a']);
+  });
+
+  it('compares DNs whole: case and spaces folded, never by the first RDN', () => {
+    expect(normalizeDn('CN=Admins, OU=Groups ,DC=Example,DC=org')).toBe(normalizeDn(ADMINS));
+    expect(normalizeDn('cn=admins,ou=other,dc=example,dc=org')).not.toBe(normalizeDn(ADMINS));
+    expect(normalizeDn('cn=admins')).not.toBe(normalizeDn(ADMINS));
+  });
+
+  it('takes the admin group from ADMIN_GROUP_DN, else from the directory’s suffix', () => {
+    expect(adminGroupDn({ ADMIN_GROUP_DN: 'cn=ops,ou=teams,o=corp', LDAP_BASE_DN: 'ou=people,dc=example,dc=org' })).toBe('cn=ops,ou=teams,o=corp');
+    expect(adminGroupDn({ LDAP_BASE_DN: 'ou=people,dc=example,dc=org' })).toBe(ADMINS);
+    expect(adminGroupDn({ LDAP_BASE_DN: 'dc=example,dc=org' })).toBe(ADMINS);
+    expect(adminGroupDn({ LDAP_BASE_DN: 'ou=staff,ou=people,o=corp' })).toBe('cn=admins,ou=groups,o=corp');
+  });
+});

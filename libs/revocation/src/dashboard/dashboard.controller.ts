@@ -67,7 +67,8 @@ export class DashboardController {
         html: this.deps.pages.apps({
           username: session.user.username,
           grants,
-          formToken: await this.deps.formTokens.issue(binding),
+          // A form token only for a page with forms (every issued token is a Redis key until it expires).
+          formToken: grants.length > 0 ? await this.deps.formTokens.issue(binding) : '',
           isAdmin: this.isAdmin(session),
           ...(revoked ? { notice: `Access for ${revoked} was revoked.` } : {}),
         }),
@@ -99,7 +100,7 @@ export class DashboardController {
           username: session.user.username,
           search,
           grants: found,
-          formToken: await this.deps.formTokens.issue(binding),
+          formToken: found !== undefined && found.length > 0 ? await this.deps.formTokens.issue(binding) : '',
           ...(queryValue(request, 'revoked') === '1' ? { notice: 'The grant was revoked.' } : {}),
           ...(revokedAll !== undefined && /^\d{1,6}$/.test(revokedAll) ? { notice: `${revokedAll} grant${revokedAll === '1' ? ' was' : 's were'} revoked.` } : {}),
         }),
