@@ -11,7 +11,8 @@ import 'reflect-metadata';
 import { createHash } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createHttpApp, loadSettings } from '@authz/platform';
-import { silentLogger } from '@authz/ports';
+import type { MemoryEventBus } from '@authz/adapters';
+import { EVENT_PUBLISHER, silentLogger } from '@authz/ports';
 import { hiddenFields, injectTransport, locationOf, PageBrowser } from '@authz/testing';
 import { SuiteAppModule } from './app.module';
 
@@ -203,6 +204,24 @@ describe('the connected-apps dashboard (all-in-one suite)', () => {
       expect(await introspect(DEMO_WEB, tokens.access_token)).toEqual({ active: false });
       expect((await refresh(DEMO_WEB, tokens.refresh_token)).status).toBe(400);
     }
+  });
+
+  it('fails closed when the event log is down: a 503 page, nothing revoked, the grant still listed', async () => {
+    const bus = app.get<MemoryEventBus>(EVENT_PUBLISHER);
+    const carol = await signIn('carol');
+    const tokens = await authorizeApp(carol, DEMO_WEB, 'profile');
+    const page = await carol.get('/account/apps');
+    bus.setUnavailable(true);
+    try {
+      const refused = await carol.post('/account/apps/revoke', revokeForm(page.body, 'Revoke access for Demo Web App'));
+      expect({ status: refused.status, retryAfter: refused.headers['retry-after'] }).toEqual({ status: 503, retryAfter: '5' });
+      expect(refused.body).toContain('<p class="error" role="alert">The service is temporarily unavailable. Please try again in a moment.</p>');
+    } finally {
+      bus.setUnavailable(false);
+    }
+    expect(tableRows((await carol.get('/account/apps')).body).map((row) => row[0])).toContain('Demo Web App');
+    expect(await introspect(DEMO_WEB, tokens.access_token)).toMatchObject({ active: true });
+    expect((await refresh(DEMO_WEB, tokens.refresh_token)).status).toBe(200);
   });
 
   it('returns only to its own fixed paths after a sign-in (no open redirect)', async () => {

@@ -111,7 +111,7 @@ async function expectRevoked(tokens: Tokens): Promise<void> {
 
 /** Each table row's cells, as the user reads them. */
 async function tableRows(page: Page): Promise<string[][]> {
-  return page.$$eval('tbody tr', (rows) => rows.map((row) => [...row.querySelectorAll<HTMLElement>('th, td')].map((cell) => cell.innerText.replace(/\s+/g, ' ').trim())));
+  return page.$$eval('tbody tr', (rows) => rows.map((row) => [...row.querySelectorAll('th, td')].map((cell) => (cell as unknown as { innerText: string }).innerText.replace(/\s+/g, ' ').trim())));
 }
 
 const TIME = expect.stringMatching(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);
