@@ -271,9 +271,12 @@ describe('authorize settings', () => {
     });
   });
 
-  it('warns when the authorize service (or a distributed suite) runs on the development session key', () => {
-    const warning = 'SESSION_KEYS is not set: login sessions are encrypted with a development key (allowed for a loopback ISSUER only; any other refuses to start). Set it in production.';
+  it('warns when the authorize or revocation service (or a distributed suite) runs on the development session key', () => {
+    const warning =
+      'SESSION_KEYS is not set: login sessions are encrypted with a development key (allowed for a loopback ISSUER only; any other refuses to start). Set it in production, the same in authorize and revocation (the dashboard).';
     expect(unsafeDefaults(loadSettings('authorize', {}), {})).toContain(warning);
+    // The revocation service's dashboard opens the login page's sessions.
+    expect(unsafeDefaults(loadSettings('revocation', {}), {})).toContain(warning);
     expect(unsafeDefaults(loadSettings('authorize', { SESSION_KEYS: key }), { SESSION_KEYS: key })).not.toContain(warning);
     expect(unsafeDefaults(loadSettings('suite', { MODE: 'embedded' }), { MODE: 'embedded' })).not.toContain(warning);
     expect(unsafeDefaults(loadSettings('token', {}), {})).not.toContain(warning);

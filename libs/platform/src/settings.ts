@@ -275,8 +275,8 @@ export function unsafeDefaults(settings: Settings, env: NodeJS.ProcessEnv = proc
     warnings.push('ISSUER is not https: RFC 8414 §2 requires an https issuer.');
   }
   if (settings.MODE === 'distributed' && !env.LDAP_BIND_PASSWORD) warnings.push('LDAP_BIND_PASSWORD is the development default.');
-  if (settings.MODE === 'distributed' && !settings.SESSION_KEYS && (settings.SERVICE === 'authorize' || settings.SERVICE === 'suite')) {
-    warnings.push('SESSION_KEYS is not set: login sessions are encrypted with a development key (allowed for a loopback ISSUER only; any other refuses to start). Set it in production.');
+  if (settings.MODE === 'distributed' && !settings.SESSION_KEYS && (settings.SERVICE === 'authorize' || settings.SERVICE === 'revocation' || settings.SERVICE === 'suite')) {
+    warnings.push('SESSION_KEYS is not set: login sessions are encrypted with a development key (allowed for a loopback ISSUER only; any other refuses to start). Set it in production, the same in authorize and revocation (the dashboard).');
   }
   if (settings.MODE === 'distributed' && settings.SERVICE === 'identity' && !settings.IDENTITY_INTERNAL_TOKEN) {
     warnings.push('IDENTITY_INTERNAL_TOKEN is not set: /internal/v1/authenticate answers any caller that can reach it. Set it here and in the authorize and token services.');

@@ -34,7 +34,7 @@ export function e2eRun(label: string): E2eRun {
 
 /**
  * What every service process of a run gets: the distributed mode, the run's topic prefix, Redis key
- * prefix and database, a fresh key-encryption key; `extra` adds to or overrides it.
+ * prefix and database, a fresh key-encryption key and session key; `extra` adds to or overrides it.
  */
 export function serviceEnv(e2e: E2eRun, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -43,6 +43,9 @@ export function serviceEnv(e2e: E2eRun, extra: Record<string, string> = {}): Rec
     REDIS_KEY_PREFIX: e2e.redisPrefix,
     DATABASE_URL: e2e.databaseUrl,
     KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+    // The login session's key, the same for the authorize service (seals) and the revocation service's
+    // dashboard (opens); required by both for a non-loopback ISSUER.
+    SESSION_KEYS: randomBytes(32).toString('base64url'),
     ...extra,
   };
 }
