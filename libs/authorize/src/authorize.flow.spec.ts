@@ -429,3 +429,43 @@ describe('pagePaths', () => {
     });
   });
 });
+
+describe("the dashboard's sign-in (GET /authorize/signin)", () => {
+  it('shows the login page for "your account", then sets the session and returns to the fixed account path; no code, no consent', async () => {
+    const browser = new PageBrowser(injectTransport(app));
+    const codesBefore = events('oauth.authorization_code.issued.v1').length;
+    const start = await browser.get('/authorize/signin?return_to=%2Faccount%2Fadmin');
+    expect(start.status).toBe(303);
+    expect(locationOf(start)).toMatch(/^\/authorize\/login\?interaction=[A-Za-z0-9_-]{43}$/);
+    const page = await browser.get(locationOf(start));
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<title>Sign in to your account</title>');
+    // The login form's answer redirects to the account pages: CSP form-action allows their origin.
+    expect(page.headers['content-security-policy']).toContain("form-action 'self' https://issuer.test;");
+
+    // Another browser (no binding cookie) cannot continue it.
+    expect((await new PageBrowser(injectTransport(app)).get(locationOf(start))).status).toBe(400);
+
+    const done = await browser.post('/authorize/login', { ...hiddenFields(page.body), username: 'alice', password: 'alice-password' });
+    expect({ status: done.status, location: done.headers.location }).toEqual({ status: 303, location: 'https://issuer.test/account/admin' });
+    expect(done.setCookies.find((cookie) => cookie.startsWith('__Host-authz_session='))).toMatch(/; Path=\/; HttpOnly; SameSite=Lax; Secure$/);
+    expect(checks).toEqual([{ username: 'alice', password: 'alice-password', clientId: 'account', clientIp: '127.0.0.1' }]);
+    expect(events('oauth.authorization_code.issued.v1')).toHaveLength(codesBefore);
+    // The interaction is over: its consent page is not reachable.
+    expect((await browser.get(`/authorize/consent?interaction=${new URL(locationOf(start), ISSUER).searchParams.get('interaction')}`)).status).toBe(400);
+
+    // The session serves the code flow too (the same cookie: no login page), and a second sign-in returns at once.
+    expect(locationOf(await browser.get(authorizeUrl()))).not.toMatch(/^\/authorize\/login/);
+    const again = await browser.get('/authorize/signin?return_to=%2Faccount%2Fapps');
+    expect({ status: again.status, location: again.headers.location }).toEqual({ status: 303, location: 'https://issuer.test/account/apps' });
+  });
+
+  it('refuses any other return_to with an error page, never a redirect', async () => {
+    const browser = new PageBrowser(injectTransport(app));
+    for (const query of ['', 'return_to=https%3A%2F%2Fevil.example', 'return_to=%2F%2Fevil.example%2Faccount%2Fapps', 'return_to=%2Faccount%2Fapps%2F', 'return_to=%2Faccount%2Fapps&return_to=%2Faccount%2Fapps']) {
+      const response = await browser.get(`/authorize/signin?${query}`);
+      expect({ status: response.status, location: response.headers.location }).toEqual({ status: 400, location: undefined });
+      expect(response.body).toContain('The page to return to after signing in is not one of this server’s.');
+    }
+  });
+});
