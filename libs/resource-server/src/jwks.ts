@@ -95,11 +95,17 @@ export class JwksCache {
     }
     let entry = this.find(kid, alg);
     const now = this.now();
-    if (!entry && kid !== undefined && !refreshed && now - this.lastUnknownKidFetch >= (this.options.unknownKidCooldownMs ?? 30_000)) {
-      this.lastUnknownKidFetch = now;
-      // A failure here leaves the cached set: the kid is unknown to it.
-      await this.refresh().catch(() => undefined);
-      entry = this.find(kid, alg);
+    if (!entry && kid !== undefined && !refreshed) {
+      if (this.inflight) {
+        // Another request is fetching the set already: its answer is ours too.
+        await this.inflight.catch(() => undefined);
+        entry = this.find(kid, alg);
+      } else if (now - this.lastUnknownKidFetch >= (this.options.unknownKidCooldownMs ?? 30_000)) {
+        this.lastUnknownKidFetch = now;
+        // A failure here leaves the cached set: the kid is unknown to it.
+        await this.refresh().catch(() => undefined);
+        entry = this.find(kid, alg);
+      }
     }
     if (!entry) return undefined;
     let imported = entry.imported.get(alg);

@@ -196,7 +196,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     async verify(authorization, verifyOptions = {}) {
       // §3.1: no authentication information at all (or another scheme): a bare challenge.
       if (authorization === undefined || authorization === null || authorization.trim() === '') return missingToken(realm);
-      const scheme = /^([^ ]+)/.exec(authorization)?.[1] ?? '';
+      const scheme = /^([^ \t]+)/.exec(authorization)?.[1] ?? '';
       if (scheme.toLowerCase() !== 'bearer') return missingToken(realm);
       const token = BEARER.exec(authorization)?.[1];
       if (!token) return invalidRequest(realm, 'the Authorization header must be Bearer followed by a token');
