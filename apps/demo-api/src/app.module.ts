@@ -7,6 +7,9 @@ import { ApiController } from './api.controller';
 
 /** The guard's options from the settings (README "Resource-server guard"). */
 export function verifierOptions(settings: Settings, logger: Logger): VerifierOptions {
+  if ((settings.RESOURCE_INTROSPECTION_CLIENT_ID === undefined) !== (settings.RESOURCE_INTROSPECTION_CLIENT_SECRET === undefined)) {
+    throw new Error('RESOURCE_INTROSPECTION_CLIENT_ID and RESOURCE_INTROSPECTION_CLIENT_SECRET go together: set both or neither');
+  }
   const introspection = {
     url: settings.INTROSPECTION_URL,
     cacheSeconds: settings.RESOURCE_INTROSPECTION_CACHE_SECONDS,

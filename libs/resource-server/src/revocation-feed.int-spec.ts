@@ -44,7 +44,7 @@ async function publish(key: string, value: string, timestamp = Date.now()): Prom
 const grantRevoked = (grantId: string, revokedAt = Date.now(), coversUntil?: number) =>
   envelope('oauth.grant.revoked.v1', grantId, { grantId, clientId: 'web-app', subject: 'alice', reason: 'user_request', revokedAt, ...(coversUntil ? { coversUntil } : {}) });
 
-async function bearer(grantId: string, jti = randomUUID()): Promise<string> {
+async function bearer(grantId: string, jti: string = randomUUID()): Promise<string> {
   const iat = Math.floor(Date.now() / 1000);
   return `Bearer ${await signAccessToken(key, { iss: ISSUER, sub: 'alice', aud: AUDIENCE, client_id: 'web-app', iat, exp: iat + 600, jti, grant_id: grantId, scope: 'api:read' })}`;
 }
