@@ -1,4 +1,4 @@
-import { RevocationSet } from './revocation-set';
+import type { RevocationSet } from './revocation-set';
 
 /**
  * The revocation events of the suite's `oauth.revocations` topic, read without the suite's contracts

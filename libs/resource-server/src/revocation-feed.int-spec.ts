@@ -7,7 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { JwksServer, signAccessToken, type TestKey, testKey } from './test-servers';
-import { KafkaRevocationFeed } from './revocation-feed';
+import type { KafkaRevocationFeed } from './revocation-feed';
 import { createVerifier, type Verifier } from './verifier';
 
 const ISSUER = 'https://issuer.int.test';
