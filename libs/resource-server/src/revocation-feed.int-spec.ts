@@ -129,4 +129,36 @@ describe('KafkaRevocationFeed on the real Kafka', () => {
     expect((second.parts.feed as KafkaRevocationFeed).set.size).toEqual({ grants: 2, tokens: 1 });
     expect(await second.verify(await bearer('grant-fresh'))).toMatchObject({ ok: true });
   });
+
+  it('retries while the topic does not exist yet and becomes ready once it does, failing closed meanwhile', async () => {
+    const late = `${prefix}late.oauth.revocations`;
+    const made = createVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwksUrl: jwks.url,
+      kafka: { brokers: brokers(), topicPrefix: `${prefix}late.`, maxWaitTimeInMs: 100, retryDelayMs: 200 },
+    });
+    verifiers.push(made);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(made.health()).toEqual({ ready: false, revocations: 'kafka', feed: { available: false, caughtUp: false, lastFetchMsAgo: null, revocations: { grants: 0, tokens: 0 } } });
+    expect(await made.verify(await bearer('grant-x'))).toEqual({
+      ok: false,
+      status: 503,
+      headers: { 'retry-after': '1' },
+      body: { error: 'temporarily_unavailable', error_description: 'the token revocation status cannot be checked, retry later' },
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: late, numPartitions: 2 }], waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+    await made.ready();
+    expect(await made.verify(await bearer('grant-x'))).toMatchObject({ ok: true });
+    const cleanup = kafka.admin();
+    await cleanup.connect();
+    await cleanup.deleteTopics({ topics: [late] }).catch(() => undefined);
+    await cleanup.disconnect();
+  });
 });
