@@ -5,8 +5,9 @@
  * at start (the start position is found by timestamp), and a poison message changes nothing.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { JwksServer, signAccessToken, type TestKey, testKey } from './test-servers';
+import { IntrospectionServer, JwksServer, signAccessToken, type TestKey, testKey } from './test-servers';
 import type { KafkaRevocationFeed } from './revocation-feed';
 import { createVerifier, type Verifier } from './verifier';
 
@@ -160,5 +161,61 @@ describe('KafkaRevocationFeed on the real Kafka', () => {
     await cleanup.connect();
     await cleanup.deleteTopics({ topics: [late] }).catch(() => undefined);
     await cleanup.disconnect();
+  });
+
+  it('falls back to introspection while cut off from Kafka longer than the staleness bound, and catches up when the network heals', async () => {
+    // A network partition of this guard alone (the shared broker is not touched): its sockets go
+    // through this factory, which can cut them and refuse new ones.
+    let partitioned = false;
+    const sockets = new Set<Socket>();
+    const socketFactory = ({ host, port, onConnect }: { host: string; port: number; onConnect: () => void }) => {
+      const socket = partitioned ? connect({ host: '127.0.0.1', port: 1 }, onConnect) : connect({ host, port }, onConnect);
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      return socket;
+    };
+    const introspection = await new IntrospectionServer().start();
+    try {
+      const made = createVerifier({
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        jwksUrl: jwks.url,
+        maxTokenLifetimeSeconds: 3600,
+        kafka: { brokers: brokers(), topicPrefix: prefix, maxWaitTimeInMs: 100, stalenessMs: 1500, kafka: { socketFactory } },
+        introspection: { url: introspection.url, cacheSeconds: 0 },
+      });
+      verifiers.push(made);
+      await made.ready();
+      const token = await bearer('grant-partition');
+      expect(await made.verify(token)).toMatchObject({ ok: true });
+      expect(introspection.requests).toHaveLength(0);
+
+      partitioned = true;
+      for (const socket of sockets) socket.destroy(new Error('network partition'));
+      const cutAt = Date.now();
+      while (made.health().ready) {
+        if (Date.now() - cutAt > 10_000) throw new Error('the feed did not become stale');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      console.log(`feed stale ${Date.now() - cutAt} ms after the partition (stalenessMs 1500)`);
+      // Revoked meanwhile: the feed cannot know, introspection is asked (and says so).
+      await publish('grant-partition', grantRevoked('grant-partition'));
+      introspection.answer = () => ({ status: 200, body: { active: false } });
+      expect(await made.verify(token)).toEqual({ ok: false, status: 401, headers: { 'www-authenticate': 'Bearer realm="api", error="invalid_token"' }, body: { error: 'invalid_token', error_description: 'the token is not active' } });
+      expect(introspection.requests).toHaveLength(1);
+
+      partitioned = false;
+      const healedAt = Date.now();
+      await made.ready();
+      while (!made.health().ready) {
+        if (Date.now() - healedAt > 60_000) throw new Error('the feed did not recover');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      console.log(`feed trusted again ${Date.now() - healedAt} ms after the network healed`);
+      expect(await made.verify(token)).toEqual({ ok: false, status: 401, headers: { 'www-authenticate': 'Bearer realm="api", error="invalid_token"' }, body: { error: 'invalid_token', error_description: 'the token has been revoked' } });
+      expect(introspection.requests).toHaveLength(1);
+    } finally {
+      await introspection.stop();
+    }
   });
 });

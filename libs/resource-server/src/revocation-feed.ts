@@ -116,6 +116,8 @@ export class KafkaRevocationFeed extends RevocationFeed {
   private progress = new Map<number, PartitionProgress>();
   private caughtUp = false;
   private resyncing = false;
+  /** When the current catch-up began (start, or the last resync), ms. */
+  private catchUpFrom = 0;
   private lastFetchAt = 0;
   private closed = false;
   private starting: Promise<void> | undefined;
@@ -136,6 +138,7 @@ export class KafkaRevocationFeed extends RevocationFeed {
   start(): this {
     if (!this.starting && !this.closed) {
       this.timings.startedAt = this.now();
+      this.catchUpFrom = this.timings.startedAt;
       this.starting = this.startLoop();
       this.sweeper = setInterval(() => this.sweep(), this.kafkaOptions.sweepIntervalMs ?? 60_000);
       this.sweeper.unref();
@@ -241,6 +244,7 @@ export class KafkaRevocationFeed extends RevocationFeed {
 
   private async restart(): Promise<void> {
     this.caughtUp = false;
+    this.catchUpFrom = this.now();
     await this.teardown();
     this.starting = this.startLoop();
   }
@@ -254,6 +258,7 @@ export class KafkaRevocationFeed extends RevocationFeed {
     if (this.closed || !this.kafka || this.resyncing) return;
     this.caughtUp = false;
     this.resyncing = true;
+    this.catchUpFrom = this.now();
     this.logger.warn({ topic: this.topic, reason }, 'revocation feed catching up again');
     const admin = this.kafka.admin();
     void (async () => {
@@ -291,8 +296,9 @@ export class KafkaRevocationFeed extends RevocationFeed {
     if (this.caughtUp || this.resyncing || this.lastFetchAt === 0 || this.progress.size === 0) return;
     for (const { position, target } of this.progress.values()) if (position < target) return;
     this.caughtUp = true;
-    if (this.timings.readyAt === 0) this.timings.readyAt = this.now();
-    this.logger.info({ topic: this.topic, catchUpMs: this.timings.readyAt - this.timings.startedAt, revocations: this.set.size }, 'revocation feed caught up');
+    const now = this.now();
+    if (this.timings.readyAt === 0) this.timings.readyAt = now;
+    this.logger.info({ topic: this.topic, catchUpMs: now - this.catchUpFrom, revocations: this.set.size }, 'revocation feed caught up');
     for (const resolve of this.readyWaiters.splice(0)) resolve();
   }
 
