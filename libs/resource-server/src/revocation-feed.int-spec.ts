@@ -157,6 +157,14 @@ describe('KafkaRevocationFeed on the real Kafka', () => {
     }
     await made.ready();
     expect(await made.verify(await bearer('grant-x'))).toMatchObject({ ok: true });
+    // Closing deletes the process's own consumer group.
+    const groupId = (made.parts.feed as KafkaRevocationFeed).groupId;
+    const groups = kafka.admin();
+    await groups.connect();
+    expect((await groups.listGroups()).groups.map((group) => group.groupId)).toContain(groupId);
+    await made.close();
+    expect((await groups.listGroups()).groups.map((group) => group.groupId)).not.toContain(groupId);
+    await groups.disconnect();
     const cleanup = kafka.admin();
     await cleanup.connect();
     await cleanup.deleteTopics({ topics: [late] }).catch(() => undefined);

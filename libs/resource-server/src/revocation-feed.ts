@@ -171,6 +171,19 @@ export class KafkaRevocationFeed extends RevocationFeed {
     if (this.sweeper) clearInterval(this.sweeper);
     await this.starting?.catch(() => undefined);
     await this.teardown();
+    // The group is this process's alone: its committed offsets would linger in the cluster for
+    // offsets.retention.minutes after every restart. Best effort (a crashed process leaves them).
+    if (this.kafka) {
+      const admin = this.kafka.admin();
+      try {
+        await admin.connect();
+        await admin.deleteGroups([this.groupId]);
+      } catch {
+        // the broker is unreachable or the group is gone: nothing to do
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    }
   }
 
   private async startLoop(): Promise<void> {
