@@ -43,7 +43,7 @@ beforeAll(async () => {
   services.token = await startServiceProcess('token', env);
   const rest = await Promise.all(['introspection', 'revocation', 'identity', 'authorize'].map((name) => startServiceProcess(name, env)));
   for (const service of rest) services[service.name] = service;
-  services['demo-api'] = await startServiceProcess('demo-api', { ...env, INTROSPECTION_URL: `${services.introspection!.url}/verify` });
+  services['demo-api'] = await startServiceProcess('demo-api', { ...env, INTROSPECTION_URL: `${services.introspection!.url}/verify`, RESOURCE_JWKS_URL: `${services.token!.url}/jwks` });
 }, 120_000);
 
 afterAll(async () => {
