@@ -7,8 +7,8 @@ import type { RevocationSet } from './revocation-set';
  * members used here are checked. Unknown types are ignored (newer producers may add some); anything
  * malformed is ignored too and never throws (a poison message must not stop the feed).
  *
- * - `oauth.grant.revoked.v1` data `{grantId, clientId, subject?, reason, revokedAt (ms), coversUntil? (s)}`
- * - `oauth.access_token.revoked.v1` data `{jti, grantId, clientId, sub, reason, revokedAt (ms), expiresAt (s)}`
+ * - `oauth.grant.revoked.v1` data `{grantId, clientId, subject?, reason, revokedAt (s), coversUntil? (s)}`
+ * - `oauth.access_token.revoked.v1` data `{jti, grantId, clientId, sub, reason, revokedAt (s), expiresAt (s)}`
  */
 export const GRANT_REVOKED_V1 = 'oauth.grant.revoked.v1';
 export const ACCESS_TOKEN_REVOKED_V1 = 'oauth.access_token.revoked.v1';
@@ -44,7 +44,7 @@ export function parseRevocationMessage(value: Buffer | string | null | undefined
     if (data.coversUntil !== undefined && !(isTime(data.coversUntil) && data.coversUntil > 0)) return { ignored: `invalid ${GRANT_REVOKED_V1}` };
     // Without coversUntil, the last token of the grant was issued before the revocation and lives at
     // most the longest accepted lifetime.
-    const covers = typeof data.coversUntil === 'number' ? data.coversUntil : Math.floor(data.revokedAt / 1000) + options.maxTokenLifetimeSeconds;
+    const covers = typeof data.coversUntil === 'number' ? data.coversUntil : data.revokedAt + options.maxTokenLifetimeSeconds;
     return { event: { kind: 'grant', grantId: data.grantId, untilSeconds: covers + options.clockSkewSeconds } };
   }
   if (envelope.type === ACCESS_TOKEN_REVOKED_V1) {

@@ -42,7 +42,7 @@ async function publish(key: string, value: string, timestamp = Date.now()): Prom
   await producer.send({ topic, acks: -1, messages: [{ key, value, timestamp: String(timestamp), headers: { 'content-type': 'application/cloudevents+json' } }] });
 }
 
-const grantRevoked = (grantId: string, revokedAt = Date.now(), coversUntil?: number) =>
+const grantRevoked = (grantId: string, revokedAt = Math.floor(Date.now() / 1000), coversUntil?: number) =>
   envelope('oauth.grant.revoked.v1', grantId, { grantId, clientId: 'web-app', subject: 'alice', reason: 'user_request', revokedAt, ...(coversUntil ? { coversUntil } : {}) });
 
 async function bearer(grantId: string, jti: string = randomUUID()): Promise<string> {
@@ -102,7 +102,7 @@ describe('KafkaRevocationFeed on the real Kafka', () => {
       ['grant-live', grantRevoked('grant-live'), live],
       [
         'grant-other',
-        envelope('oauth.access_token.revoked.v1', 'grant-other', { jti: 'jti-single', grantId: 'grant-other', clientId: 'web-app', sub: 'alice', reason: 'client_request', revokedAt: Date.now(), expiresAt: Math.floor(Date.now() / 1000) + 600 }),
+        envelope('oauth.access_token.revoked.v1', 'grant-other', { jti: 'jti-single', grantId: 'grant-other', clientId: 'web-app', sub: 'alice', reason: 'client_request', revokedAt: Math.floor(Date.now() / 1000), expiresAt: Math.floor(Date.now() / 1000) + 600 }),
         single,
       ],
     ] as const) {

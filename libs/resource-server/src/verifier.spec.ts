@@ -225,10 +225,10 @@ describe('createVerifier: revocation', () => {
 
   it('refuses every token of a revoked grant and a revoked jti, until the tokens would have expired anyway', async () => {
     const made = verifier();
-    expect(feed.apply(envelope('oauth.grant.revoked.v1', { grantId: 'grant-1', clientId: 'web-app', reason: 'user_request', revokedAt: (T0 + 5) * 1000, coversUntil: T0 + 600 }))).toBe(true);
+    expect(feed.apply(envelope('oauth.grant.revoked.v1', { grantId: 'grant-1', clientId: 'web-app', reason: 'user_request', revokedAt: T0 + 5, coversUntil: T0 + 600 }))).toBe(true);
     expect(await made.verify(await bearer({ jti: 'jti-a' }))).toEqual(invalid('the token has been revoked'));
     expect(await made.verify(await bearer({ jti: 'jti-b', grant_id: 'grant-2' }))).toMatchObject({ ok: true });
-    expect(feed.apply(envelope('oauth.access_token.revoked.v1', { jti: 'jti-b', grantId: 'grant-2', clientId: 'web-app', sub: 'alice', reason: 'client_request', revokedAt: (T0 + 6) * 1000, expiresAt: T0 + 600 }))).toBe(true);
+    expect(feed.apply(envelope('oauth.access_token.revoked.v1', { jti: 'jti-b', grantId: 'grant-2', clientId: 'web-app', sub: 'alice', reason: 'client_request', revokedAt: T0 + 6, expiresAt: T0 + 600 }))).toBe(true);
     expect(await made.verify(await bearer({ jti: 'jti-b', grant_id: 'grant-2' }))).toEqual(invalid('the token has been revoked'));
     expect(await made.verify(await bearer({ jti: 'jti-c', grant_id: 'grant-2' }))).toMatchObject({ ok: true });
     // Kept until exp + skew (the verifier accepts a token that long), then forgotten.
@@ -240,12 +240,12 @@ describe('createVerifier: revocation', () => {
   });
 
   it('keeps a grant revocation without coversUntil for the longest accepted lifetime, and skips one whose tokens have expired', async () => {
-    expect(feed.apply(envelope('oauth.grant.revoked.v1', { grantId: 'grant-1', clientId: 'web-app', reason: 'code_replay', revokedAt: T0 * 1000 }))).toBe(true);
+    expect(feed.apply(envelope('oauth.grant.revoked.v1', { grantId: 'grant-1', clientId: 'web-app', reason: 'code_replay', revokedAt: T0 }))).toBe(true);
     nowMs = (T0 + 86_400 + 29) * 1000;
     expect(feed.sweep()).toBe(0);
     nowMs = (T0 + 86_400 + 30) * 1000;
     expect(feed.sweep()).toBe(1);
-    expect(feed.apply(envelope('oauth.access_token.revoked.v1', { jti: 'old', grantId: 'g', clientId: 'c', sub: 's', reason: 'client_request', revokedAt: T0 * 1000, expiresAt: T0 }))).toBe(false);
+    expect(feed.apply(envelope('oauth.access_token.revoked.v1', { jti: 'old', grantId: 'g', clientId: 'c', sub: 's', reason: 'client_request', revokedAt: T0, expiresAt: T0 }))).toBe(false);
     expect(feed.counts).toEqual({ applied: 1, ignored: 1 });
   });
 

@@ -102,7 +102,7 @@ describe('demo-api behind the resource-server guard, on the real services', () =
     await publish({
       type: 'oauth.grant.revoked.v1',
       subject: grantId,
-      data: { grantId, clientId: 'demo-service', subject: 'demo-service', reason: 'client_request', revokedAt: Date.now(), coversUntil: claims.exp! },
+      data: { grantId, clientId: 'demo-service', subject: 'demo-service', reason: 'client_request', revokedAt: Math.floor(Date.now() / 1000), coversUntil: claims.exp! },
     });
     const { answer, ms } = await untilRefused(api, token, performance.now());
     console.log(`grant revocation refused by the running demo-api ${ms} ms after Kafka acknowledged the event`);
@@ -116,7 +116,7 @@ describe('demo-api behind the resource-server guard, on the real services', () =
     await publish({
       type: 'oauth.access_token.revoked.v1',
       subject: single.claims.grant_id as string,
-      data: { jti: single.claims.jti!, grantId: single.claims.grant_id as string, clientId: 'demo-service', sub: 'demo-service', reason: 'client_request', revokedAt: Date.now(), expiresAt: single.claims.exp! },
+      data: { jti: single.claims.jti!, grantId: single.claims.grant_id as string, clientId: 'demo-service', sub: 'demo-service', reason: 'client_request', revokedAt: Math.floor(Date.now() / 1000), expiresAt: single.claims.exp! },
     });
     const refusedSingle = await untilRefused(api, single.token, performance.now());
     console.log(`access-token revocation refused by the running demo-api ${refusedSingle.ms} ms after Kafka acknowledged the event`);
