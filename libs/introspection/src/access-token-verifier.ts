@@ -10,7 +10,7 @@ const REQUIRED_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti', 
 /**
  * Verifies one of our RFC 9068 access tokens locally, with the public keys learnt from the key events:
  * signature by the key its `kid` names (and only that key's algorithm), `typ` at+jwt, our issuer, not
- * expired, the RFC 9068 §2.2 claims plus `grant_id`. Revocation is not its business (see RevocationFeed).
+ * expired, the RFC 9068 §2.2 claims plus `grant_id`. Revocation is not its business (see RevocationFeedService).
  */
 @Injectable()
 export class AccessTokenVerifier {

@@ -3,7 +3,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { MemoryEventBus, migrate, PgliteDatabase } from '@authz/adapters';
 import { loadSettings } from '@authz/platform';
 import { type Clock, silentLogger, type SqlDatabase } from '@authz/ports';
-import { RevocationFeed } from '@authz/projections';
+import { RevocationFeedService } from '@authz/projections';
 import { AccessTokenVerifier } from './access-token-verifier';
 import { IntrospectionService } from './introspection.service';
 import { KeyRingService } from './key-ring.service';
@@ -35,7 +35,7 @@ let other: KeyPair;
 let bus: MemoryEventBus;
 let keyRing: KeyRingService;
 let db: SqlDatabase;
-let revocations: RevocationFeed;
+let revocations: RevocationFeedService;
 let service: IntrospectionService;
 
 async function publishKey(kid: string, publicKey: webcrypto.CryptoKey): Promise<void> {
@@ -57,7 +57,7 @@ beforeAll(async () => {
   await keyRing.onModuleInit();
   db = await PgliteDatabase.create({ logger: silentLogger });
   await migrate(db, { logger: silentLogger });
-  revocations = new RevocationFeed(db, bus, clock, settings, silentLogger);
+  revocations = new RevocationFeedService(db, bus, clock, settings, silentLogger);
   await revocations.onModuleInit();
   service = new IntrospectionService(new AccessTokenVerifier(keyRing, clock, settings), revocations);
 });
@@ -377,7 +377,7 @@ describe('IntrospectionService with the revocation feed (oauth.revocations)', ()
     await later.publish({ type: 'oauth.grant.revoked.v1', subject: 'grant-after-position', data: { grantId: 'grant-after-position', clientId: 'c', reason: 'admin_request', revokedAt: NOW, coversUntil: NOW + 600 } });
     await db.query(`INSERT INTO projection_positions (projection, topic, partition, "offset") VALUES ('revocations', 'oauth.revocations', 0, 0)`);
     const settings = loadSettings('introspection', {}, { ISSUER });
-    const replica = new RevocationFeed(db, later, clock, settings, silentLogger);
+    const replica = new RevocationFeedService(db, later, clock, settings, silentLogger);
     try {
       await replica.onModuleInit();
       expect(replica.isGrantRevoked('grant-from-projection')).toBe(true);

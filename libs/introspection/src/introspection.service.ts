@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { activeIntrospection, INACTIVE, type IntrospectionResponse } from '@authz/oauth';
-import { RevocationFeed } from '@authz/projections';
+import { RevocationFeedService } from '@authz/projections';
 import { AccessTokenVerifier } from './access-token-verifier';
 
 /**
@@ -12,7 +12,7 @@ import { AccessTokenVerifier } from './access-token-verifier';
 export class IntrospectionService {
   constructor(
     private readonly verifier: AccessTokenVerifier,
-    private readonly revocations: RevocationFeed,
+    private readonly revocations: RevocationFeedService,
   ) {}
 
   async introspect(token: string): Promise<IntrospectionResponse> {

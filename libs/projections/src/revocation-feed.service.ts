@@ -36,7 +36,7 @@ const SWEEP_INTERVAL_MS = 30_000;
  * revocations, not history.
  */
 @Injectable()
-export class RevocationFeed implements OnModuleInit, OnModuleDestroy {
+export class RevocationFeedService implements OnModuleInit, OnModuleDestroy {
   readonly set = new RevocationSet();
   private subscription?: Subscription;
   private sweeper?: NodeJS.Timeout;
@@ -146,5 +146,5 @@ export class RevocationFeed implements OnModuleInit, OnModuleDestroy {
 }
 
 /** The revocation feed for a service (needs the SQL database and the event subscriber). */
-@Module({ providers: [RevocationFeed], exports: [RevocationFeed] })
+@Module({ providers: [RevocationFeedService], exports: [RevocationFeedService] })
 export class RevocationFeedModule {}

@@ -8,7 +8,7 @@ type TokenRevoked = Envelope<EventOf<'oauth.access_token.revoked.v1'>>;
 /**
  * oauth.grant.revoked.v1 and oauth.access_token.revoked.v1 → `revocations` (migration 0007): the
  * revocations in force, with the instant their tokens have all expired (`covers_until`). A replica of
- * introspection or token loads them at startup with this projection's position (see RevocationFeed),
+ * introspection or token loads them at startup with this projection's position (see RevocationFeedService),
  * then tails oauth.revocations from there. The first revocation of a grant or jti is kept (a later one
  * changes nothing a verifier does) but its coverage is extended to the latest deadline.
  */

@@ -14,7 +14,7 @@ import {
   type RefreshFamilyStore,
 } from '@authz/ports';
 import { LOGGER, SETTINGS, type Settings } from '@authz/platform';
-import { RevocationFeed } from '@authz/projections';
+import { RevocationFeedService } from '@authz/projections';
 
 /** What a revocation names: a grant (every token of it), by whom and why. */
 export type GrantRevocationRequest = {
@@ -48,7 +48,7 @@ export class RevocationService {
     @Inject(SETTINGS) private readonly settings: Settings,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly accessTokens: AccessTokenVerifier,
-    private readonly feed: RevocationFeed,
+    private readonly feed: RevocationFeedService,
   ) {}
 
   /**

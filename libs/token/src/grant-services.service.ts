@@ -36,7 +36,7 @@ import {
   type StoredRefreshGrace,
 } from '@authz/ports';
 import { LOGGER, SETTINGS, type Settings } from '@authz/platform';
-import { RevocationFeed } from '@authz/projections';
+import { RevocationFeedService } from '@authz/projections';
 import { KeyEncryption } from './key-encryption';
 import { KEY_ENCRYPTION } from './signing-keys.service';
 
@@ -59,7 +59,7 @@ export class GrantServicesService {
     @Inject(KEY_ENCRYPTION) private readonly sealing: KeyEncryption,
     @Inject(LOGGER) private readonly logger: Logger,
     @Optional() @Inject(CREDENTIAL_VERIFIER) private readonly credentials?: CredentialVerifier,
-    @Optional() private readonly revocations?: RevocationFeed,
+    @Optional() private readonly revocations?: RevocationFeedService,
   ) {}
 
   /**

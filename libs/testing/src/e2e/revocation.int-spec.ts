@@ -1,9 +1,10 @@
 /**
  * Revocation across the distributed services on real Kafka, PostgreSQL and Redis: a token service, the
- * revocation service (RFC 7009 /revoke and the projector) and two introspection replicas. A revocation
+ * revocation service (RFC 7009 /revoke and the projector), two introspection replicas and demo-api (the
+ * resource-server guard following oauth.revocations). A revocation
  * made at the revocation service reaches the *other* processes through oauth.revocations: the refresh
  * family is refused by the token service at once, the access tokens are inactive at both introspection
- * replicas within milliseconds, and an introspection replica started afterwards (projection snapshot +
+ * replicas and refused by demo-api within milliseconds, and an introspection replica started afterwards (projection snapshot +
  * tail from its position) knows every revocation still in force, including those made while it was down.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -25,6 +26,7 @@ let token: RunningService;
 let revocation: RunningService;
 let introspectionA: RunningService;
 let introspectionB: RunningService;
+let demoApi: RunningService;
 let codeStoreConnection: RedisTtlStore;
 
 beforeAll(async () => {
@@ -35,6 +37,8 @@ beforeAll(async () => {
   services.push(token);
   [revocation, introspectionA, introspectionB] = await Promise.all([startServiceProcess('revocation', env), startServiceProcess('introspection', env), startServiceProcess('introspection', env)]);
   services.push(revocation, introspectionA, introspectionB);
+  demoApi = await startServiceProcess('demo-api', { ...env, RESOURCE_JWKS_URL: `${token.url}/jwks`, INTROSPECTION_URL: `${introspectionA.url}/verify` });
+  services.push(demoApi);
   codeStoreConnection = new RedisTtlStore({ url: process.env.REDIS_URL!, keyPrefix: e2e.redisPrefix });
 }, 180_000);
 
@@ -87,6 +91,27 @@ async function serviceToken(): Promise<string> {
   return (answer.body as { access_token: string }).access_token;
 }
 
+/** demo-api's answer to GET /api/hello with the token. */
+async function callDemoApi(value: string) {
+  const response = await fetch(`${demoApi.url}/api/hello`, { headers: { authorization: `Bearer ${value}` } });
+  return { status: response.status, challenge: response.headers.get('www-authenticate'), body: (await response.json()) as Record<string, unknown> };
+}
+
+/** Calls demo-api until it refuses the token; fails after `timeoutMs`. */
+async function refusedByDemoApiWithin(value: string, since: number, timeoutMs = 5_000) {
+  for (;;) {
+    const answer = await callDemoApi(value);
+    if (answer.status !== 200) return answer;
+    if (performance.now() - since > timeoutMs) throw new Error(`demo-api still accepts the token after ${timeoutMs} ms`);
+  }
+}
+
+const DEMO_API_REVOKED = {
+  status: 401,
+  challenge: 'Bearer realm="demo-api", error="invalid_token"',
+  body: { error: 'invalid_token', error_description: 'the token has been revoked' },
+};
+
 /** Polls a replica until the token is inactive; returns how long it took (ms), or fails after `timeoutMs`. */
 async function inactiveWithin(replica: RunningService, value: string, since: number, timeoutMs = 5_000): Promise<number> {
   for (;;) {
@@ -109,6 +134,7 @@ describe('revocation reaches every replica (Kafka, PostgreSQL, Redis)', () => {
       expect(await introspect(replica, accessToken)).toMatchObject({ active: true, client_id: 'web-app', sub: 'alice' });
       expect(await introspect(replica, secondAccess)).toMatchObject({ active: true });
     }
+    expect(await callDemoApi(secondAccess)).toEqual({ status: 200, challenge: null, body: { message: 'hello', sub: 'alice', client_id: 'web-app', scope: 'openid api:read' } });
 
     const started = performance.now();
     expect(await revoke({ token: child, token_type_hint: 'refresh_token' }, basic(WEB_APP))).toStrictEqual(REVOKED);
@@ -118,6 +144,8 @@ describe('revocation reaches every replica (Kafka, PostgreSQL, Redis)', () => {
     await inactiveWithin(introspectionB, accessToken, started);
     await inactiveWithin(introspectionB, secondAccess, started);
     await inactiveWithin(introspectionA, accessToken, started);
+    expect(await refusedByDemoApiWithin(secondAccess, started)).toEqual(DEMO_API_REVOKED);
+    expect(await callDemoApi(accessToken)).toEqual(DEMO_API_REVOKED);
     expect(decodeJwt(accessToken).grant_id).toBe(grantId);
   });
 
