@@ -98,8 +98,9 @@ async function introspect(tokens: Tokens): Promise<Record<string, unknown>> {
   return (await response.json()) as Record<string, unknown>;
 }
 
+/** demo-api's GET /api/me (any valid token, whatever its scopes): 200, or 401 for a revoked one. */
 async function callApi(tokens: Tokens): Promise<number> {
-  return (await fetch(`${services['demo-api']!.url}/api/hello`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status;
+  return (await fetch(`${services['demo-api']!.url}/api/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).status;
 }
 
 /** The grant's tokens are dead everywhere: refresh refused, introspection inactive, demo-api refuses. */
@@ -139,7 +140,7 @@ beforeAll(async () => {
     startServiceProcess('authorize', { ...withIdentity, PORT: String(authorizePort) }),
   ]);
   for (const service of rest) services[service.name] = service;
-  services['demo-api'] = await startServiceProcess('demo-api', { ...env, INTROSPECTION_URL: `${services.introspection!.url}/verify` });
+  services['demo-api'] = await startServiceProcess('demo-api', { ...env, INTROSPECTION_URL: `${services.introspection!.url}/verify`, RESOURCE_JWKS_URL: `${services.token!.url}/jwks` });
   callbackServer = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Demo Web App</title><h1>Signed in</h1>'));
   await new Promise<void>((resolve) => callbackServer.listen(0, '127.0.0.1', () => resolve()));
   const address = callbackServer.address();
