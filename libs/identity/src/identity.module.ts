@@ -23,7 +23,7 @@ const providers: Provider[] = [
     provide: IdentityService,
     inject: [SETTINGS, DIRECTORY, TTL_STORE, EVENT_PUBLISHER, CLOCK, LOGGER],
     useFactory: (settings: Settings, directory: Directory, counters: TtlStore, publisher: EventPublisher, clock: Clock, logger: Logger) =>
-      new IdentityService({ directory, counters, publisher, clock, policy: loginThrottlePolicy(settings), failureFloorMs: settings.LOGIN_FAILURE_MIN_MS, logger }),
+      new IdentityService({ directory, counters, publisher, clock, policy: loginThrottlePolicy(settings), failureFloorMs: settings.LOGIN_FAILURE_MIN_MS, discloseReasons: settings.LOGIN_DISCLOSE_REASONS, logger }),
   },
   { provide: CREDENTIAL_VERIFIER, useExisting: IdentityService },
 ];

@@ -1,5 +1,6 @@
 import { type Filter } from 'ldapts';
-import { escapeDnValue, type GroupOptions, normalizeDn, parseDn, resolveGroups } from './group-resolver';
+import { escapeDnValue, normalizeDn, parseDn } from '@authz/oauth';
+import { type GroupOptions, resolveGroups } from './group-resolver';
 import { CircuitBreaker } from './ldap-pool';
 
 describe('DNs (RFC 4514)', () => {
@@ -99,7 +100,7 @@ describe('resolveGroups', () => {
 
   it('asks AD for the whole chain in one search with LDAP_MATCHING_RULE_IN_CHAIN', async () => {
     const searches: string[] = [];
-    const groups = await resolveGroups('cn=u*,dc=x', [], { ...options, mode: 'in_chain' }, async (base, scope, filter) => {
+    const groups = await resolveGroups('cn=u*,dc=x', [], { ...options, mode: 'in_chain' }, async (_base, _scope, filter) => {
       searches.push(filter.toString());
       return [{ dn: 'cn=g,dc=x', values: () => [] }];
     });
