@@ -80,3 +80,16 @@ export function groupsNamedByPolicy(policy: ScopePolicy, userGroups: readonly st
   const named = new Set(policy.rules.flatMap((rule) => rule.groups.filter((group) => group !== '*')));
   return userGroups.filter((group) => named.has(normalizeDn(group)));
 }
+
+/** Every scope the policy lets this user have with this client (diagnostics); scopes no rule names depend on `unlistedScopes`. */
+export function scopesAllowedByPolicy(policy: ScopePolicy, clientId: string, userGroups: readonly string[]): string[] {
+  const member = new Set(userGroups.map(normalizeDn));
+  return [
+    ...new Set(
+      policy.rules
+        .filter((rule) => rule.clients.includes('*') || rule.clients.includes(clientId))
+        .filter((rule) => rule.groups.some((group) => group === '*' || member.has(group)))
+        .flatMap((rule) => rule.scopes),
+    ),
+  ];
+}
