@@ -91,6 +91,7 @@ describe('loadSettings', () => {
       LDAP_GROUP_MEMBER_ATTR: 'member',
       LDAP_GROUP_NESTING_DEPTH: 0,
       LDAP_GROUPS_MAX: 200,
+      LDAP_USER_CACHE_MS: 0,
       LOGIN_DISCLOSE_REASONS: ['password_expired', 'must_change_password'],
       SERVICE: 'token',
     });

@@ -262,6 +262,12 @@ export const settingsSchema = z.object({
   /** The most groups a user's groups claim (the authenticate answer, the session) holds; direct groups come first. */
   LDAP_GROUPS_MAX: int(1, 10_000).default(200),
   /**
+   * How long a user search's answer (DN, attributes, groups) is reused for that username's next login, ms;
+   * 0: every login searches. The bind is never cached (a disabled or locked account is refused at once);
+   * group changes take effect after this long. Halves the directory's work per login.
+   */
+  LDAP_USER_CACHE_MS: int(0, 600_000).default(0),
+  /**
    * Refusals a user is told about, comma-separated, from `password_expired,must_change_password` (the directory
    * refused a right password); `none`: every refusal is "invalid username or password". The audit event
    * always has the precise reason.

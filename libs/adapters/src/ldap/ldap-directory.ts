@@ -69,6 +69,13 @@ export type LdapDirectoryOptions = {
   groups?: Partial<Omit<GroupOptions, 'memberOfAttribute'>>;
   /** The most groups a user's `groups` holds (the groups claim; default 200). */
   maxGroups?: number;
+  /**
+   * How long a user search's answer (DN, attributes, groups) is reused for the next login of the same
+   * username, ms (default 0: every login searches). The bind is never cached: a disabled, locked or
+   * expired account is refused by its bind at once; only group and attribute changes wait this long.
+   * A refused bind forgets the entry.
+   */
+  userCacheMs?: number;
   logger?: Logger;
 };
 
@@ -131,6 +138,8 @@ export class LdapDirectory implements Directory {
   private readonly maxGroups: number;
   private readonly logger: Logger;
   private readonly healthTimer: NodeJS.Timeout | undefined;
+  private readonly userCacheMs: number;
+  private readonly userCache = new Map<string, { found: FoundUser; expires: number }>();
   private closed = false;
 
   constructor(options: LdapDirectoryOptions) {
@@ -172,6 +181,7 @@ export class LdapDirectory implements Directory {
       maxDepth: options.groups?.maxDepth ?? 0,
     };
     this.maxGroups = options.maxGroups ?? 200;
+    this.userCacheMs = options.userCacheMs ?? 0;
     this.logger = (options.logger ?? silentLogger).child({ component: 'ldap-directory' });
     const startTls = options.startTls ?? false;
     const tls: ConnectionOptions = { ca: options.tls?.ca, rejectUnauthorized: options.tls?.rejectUnauthorized ?? true };
@@ -243,7 +253,7 @@ export class LdapDirectory implements Directory {
   }
 
   async findUser(username: string): Promise<DirectoryUser | null> {
-    const found = await this.search(username);
+    const found = await this.cachedSearch(username);
     return found?.user ?? null;
   }
 
@@ -256,11 +266,12 @@ export class LdapDirectory implements Directory {
     // An empty password would be an "unauthenticated bind", which servers answer with success
     // (RFC 4513 §5.1.2): refuse it before any network traffic.
     if (password.length === 0) return { outcome: 'invalid_credentials' };
-    const found = await this.search(username);
+    const found = await this.cachedSearch(username);
     if (!found) return { outcome: 'invalid_credentials' };
     const { user } = found;
-    // The server that found the user first; another only when the bind could not even be sent.
-    const candidates = [found.server, ...this.available().filter((server) => server !== found.server)];
+    // The server that found the user first (unless its breaker is open); another only when the bind could not even be sent.
+    const available = this.available();
+    const candidates = available.includes(found.server) ? [found.server, ...available.filter((server) => server !== found.server)] : available;
     let lastError: unknown;
     for (const server of candidates) {
       const policy = new PasswordPolicyControl();
@@ -270,6 +281,7 @@ export class LdapDirectory implements Directory {
       } catch (error) {
         if (isInvalidCredentials(error)) {
           server.breaker.success();
+          this.userCache.delete(caseIgnore(username));
           const reason = refusalReason(policy.value, error instanceof Error ? error.message : '');
           this.logger.debug({ dn: user.dn, reason, server: server.url }, 'LDAP user bind refused');
           return reason === 'invalid_credentials' ? { outcome: 'invalid_credentials' } : { outcome: 'invalid_credentials', reason };
@@ -284,7 +296,10 @@ export class LdapDirectory implements Directory {
         throw this.unavailable('user bind', error);
       }
       // ppolicy: a successful bind after an administrator's reset must change the password first.
-      if (policy.value?.error === PasswordPolicyError.ChangeAfterReset) return { outcome: 'invalid_credentials', reason: 'must_change_password' };
+      if (policy.value?.error === PasswordPolicyError.ChangeAfterReset) {
+        this.userCache.delete(caseIgnore(username));
+        return { outcome: 'invalid_credentials', reason: 'must_change_password' };
+      }
       this.logger.debug({ dn: user.dn, server: server.url }, 'LDAP user bind succeeded');
       const warning = {
         ...(policy.value?.graceAuthNsRemaining !== undefined ? { graceLoginsRemaining: policy.value.graceAuthNsRemaining } : {}),
@@ -375,6 +390,22 @@ export class LdapDirectory implements Directory {
       this.logger.info({ operation, server: server.url, err: errorMessage(error) }, 'LDAP service connection lost; reconnecting once');
       return await work(server);
     }
+  }
+
+  /** `search`, reusing a found entry for `userCacheMs` (never a "not found": a new user is found at once). */
+  private async cachedSearch(username: string): Promise<FoundUser | null> {
+    if (this.userCacheMs <= 0) return this.search(username);
+    const key = caseIgnore(username);
+    const now = Date.now();
+    const cached = this.userCache.get(key);
+    if (cached && cached.expires > now) return cached.found;
+    const found = await this.search(username);
+    this.userCache.delete(key);
+    if (found) {
+      if (this.userCache.size >= 10_000) this.userCache.delete(this.userCache.keys().next().value!);
+      this.userCache.set(key, { found, expires: now + this.userCacheMs });
+    }
+    return found;
   }
 
   /** The entry for a username (and its groups), or null when there is none (or more than one). */

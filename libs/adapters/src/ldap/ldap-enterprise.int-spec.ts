@@ -187,6 +187,28 @@ describe('groups', () => {
   });
 });
 
+describe('user cache (LDAP_USER_CACHE_MS)', () => {
+  it('reuses a found entry for the next login (one bind each, no search), and forgets it after a refused bind', async () => {
+    await addUser(primary.url, 'gina', undefined);
+    const directory = new LdapDirectory(options({ userCacheMs: 60_000 }));
+    const searches = jest.spyOn(Client.prototype, 'search');
+    const binds = spyBinds();
+    const userSearches = () => searches.mock.calls.filter(([base]) => String(base) === `ou=people,${BASE}`).length;
+    expect(await directory.authenticate('gina', 'gina-password')).toMatchObject({ outcome: 'authenticated' });
+    expect(await directory.authenticate('GINA', 'gina-password')).toMatchObject({ outcome: 'authenticated' });
+    expect(userSearches()).toBe(1);
+    expect(binds(`uid=gina,ou=people,${BASE}`)).toBe(2);
+    expect(await directory.authenticate('gina', 'wrong-password')).toEqual({ outcome: 'invalid_credentials' });
+    expect(await directory.authenticate('gina', 'gina-password')).toMatchObject({ outcome: 'authenticated' });
+    expect(userSearches()).toBe(2);
+    // A user who does not exist is never cached as missing.
+    expect(await directory.findUser('hank')).toBeNull();
+    await addUser(primary.url, 'hank', undefined);
+    expect((await directory.findUser('hank'))?.dn).toBe(`uid=hank,ou=people,${BASE}`);
+    await directory.close();
+  });
+});
+
 describe('failover', () => {
   it('keeps logging in when the first server stops, and returns to it when it is back', async () => {
     const directory = new LdapDirectory(options({ url: [primary.url, secondary.url], breaker: { failures: 1, openMs: 300 }, healthCheckIntervalMs: 100 }));

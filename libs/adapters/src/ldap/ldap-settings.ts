@@ -8,10 +8,15 @@ export function ldapDirectoryFromSettings(settings: Settings, logger: Logger): L
   return new LdapDirectory({
     url: settings.LDAP_URL.split(',').map((url) => url.trim()).filter((url) => url.length > 0),
     startTls: settings.LDAP_START_TLS,
-    tls: {
-      ...(settings.LDAP_TLS_CA_FILE !== undefined ? { ca: readFileSync(settings.LDAP_TLS_CA_FILE) } : {}),
-      rejectUnauthorized: settings.LDAP_TLS_VERIFY,
-    },
+    // Only when TLS is in play or configured: LdapDirectory warns about TLS options that an ldap:// URL ignores.
+    ...(settings.LDAP_START_TLS || /(^|,)\s*ldaps:/i.test(settings.LDAP_URL) || settings.LDAP_TLS_CA_FILE !== undefined || !settings.LDAP_TLS_VERIFY
+      ? {
+          tls: {
+            ...(settings.LDAP_TLS_CA_FILE !== undefined ? { ca: readFileSync(settings.LDAP_TLS_CA_FILE) } : {}),
+            rejectUnauthorized: settings.LDAP_TLS_VERIFY,
+          },
+        }
+      : {}),
     bindDn: settings.LDAP_BIND_DN,
     bindPassword: settings.LDAP_BIND_PASSWORD,
     baseDn: settings.LDAP_BASE_DN,
@@ -36,6 +41,7 @@ export function ldapDirectoryFromSettings(settings: Settings, logger: Logger): L
       maxDepth: settings.LDAP_GROUP_NESTING_DEPTH,
     },
     maxGroups: settings.LDAP_GROUPS_MAX,
+    userCacheMs: settings.LDAP_USER_CACHE_MS,
     logger,
   });
 }
