@@ -14,7 +14,9 @@ const policy = parseScopePolicy({
 describe('the group → scope policy', () => {
   it('grants what a rule for the client gives one of the user groups, and drops the rest (not an error)', () => {
     expect(applyScopePolicy(policy, 'web-app', [DEVELOPERS], ['openid', 'api:write', 'admin'])).toEqual({ granted: ['openid', 'api:write'], dropped: ['admin'] });
-    expect(applyScopePolicy(policy, 'other-app', [DEVELOPERS], ['api:write', 'api:read'])).toEqual({ granted: ['api:read'], dropped: ['api:write'] });
+    expect(applyScopePolicy(policy, 'web-app', [], ['api:write', 'api:read'])).toEqual({ granted: ['api:read'], dropped: ['api:write'] });
+    // api:write is governed for web-app only: another client is not affected by that rule.
+    expect(applyScopePolicy(policy, 'other-app', [], ['api:write', 'api:read'])).toEqual({ granted: ['api:write', 'api:read'], dropped: [] });
     expect(applyScopePolicy(policy, 'other-app', [ADMINS], ['admin'])).toEqual({ granted: ['admin'], dropped: [] });
     expect(applyScopePolicy(policy, 'web-app', [], ['profile'])).toEqual({ granted: ['profile'], dropped: [] });
   });

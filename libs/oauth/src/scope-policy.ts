@@ -14,10 +14,10 @@ import { normalizeDn } from './dn';
  * }
  * ```
  *
- * A scope named by some rule is granted to a user only if a rule for this client (its id, or `*`)
- * names it for a group the user is in (its full DN, compared in RFC 4514 canonical form: never by the
+ * The rules for a client are those naming its id or `*`. A scope that one of them names is granted to
+ * a user only if one of them names it for a group the user is in (its full DN, compared in RFC 4514 canonical form: never by the
  * first RDN alone) or for `*` (any authenticated user). A scope no rule names is granted as before
- * (`unlistedScopes: "allow"`, the default) or never (`"deny"`). A scope the user may not have is
+ * (`unlistedScopes: "allow"`, the default) or never (`"deny"`); a rule for another client changes nothing here. A scope the user may not have is
  * dropped from the grant, not an error (the token response's `scope` says what was granted,
  * RFC 6749 §3.3). The client's own registration still bounds what it may request.
  */
@@ -59,10 +59,10 @@ export function parseScopePolicy(json: unknown): ScopePolicy {
 /** The policy's verdict on requested scopes: what is granted, what is dropped (in the request's order). */
 export function applyScopePolicy(policy: ScopePolicy, clientId: string, userGroups: readonly string[], requested: readonly string[]): { granted: string[]; dropped: string[] } {
   const member = new Set(userGroups.map(normalizeDn));
-  const named = new Set(policy.rules.flatMap((rule) => rule.scopes));
+  const rules = policy.rules.filter((rule) => rule.clients.includes('*') || rule.clients.includes(clientId));
+  const named = new Set(rules.flatMap((rule) => rule.scopes));
   const allowed = new Set(
-    policy.rules
-      .filter((rule) => rule.clients.includes('*') || rule.clients.includes(clientId))
+    rules
       .filter((rule) => rule.groups.some((group) => group === '*' || member.has(group)))
       .flatMap((rule) => rule.scopes),
   );
