@@ -173,6 +173,34 @@ try {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
+  // 3a. The identity service alone (POST /internal/v1/authenticate): LDAP, the counters, the event.
+  const identityLoad = spawn(
+    process.execPath,
+    [
+      join(here, 'bench', 'load.mjs'),
+      '--url',
+      `http://127.0.0.1:${identityPort}/internal/v1/authenticate`,
+      '--connections',
+      String(connections),
+      '--duration',
+      values.duration,
+      '--warmup',
+      '3',
+      '--header',
+      `authorization: Bearer ${internalToken}`,
+      '--header',
+      'content-type: application/json',
+      '--body',
+      JSON.stringify({ username: 'alice', password: 'alice-password', client_id: 'bench-password' }),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let identityOutput = '';
+  identityLoad.stdout.on('data', (chunk) => (identityOutput += chunk));
+  await new Promise((resolve) => identityLoad.once('exit', resolve));
+  results.identity = JSON.parse(identityOutput);
+  process.stdout.write(`${JSON.stringify({ step: 'POST /internal/v1/authenticate (identity → LDAP, Redis, Kafka acks=all)', ...results.identity })}\n`);
+
   const load = spawn(
     process.execPath,
     [
@@ -203,6 +231,7 @@ try {
   process.stdout.write(
     `${JSON.stringify({
       ratioDirectoryToSlapdBinds: Number((results.directory.perSecond / results.slapdBinds.perSecond).toFixed(3)),
+      ratioIdentityToSlapdBinds: Number((results.identity.rps / results.slapdBinds.perSecond).toFixed(3)),
       ratioPasswordGrantToSlapdBinds: rps !== undefined ? Number((rps / results.slapdBinds.perSecond).toFixed(3)) : null,
     })}\n`,
   );
