@@ -4,3 +4,4 @@ export { DEFAULT_LDAP_ATTRIBUTES, type LdapAttributeMap, LdapDirectory, type Lda
 export { CircuitBreaker, LdapPool, LdapPoolBusyError } from './ldap-pool';
 export { compileUserFilter, DEFAULT_USER_FILTER, InvalidUserFilterError, type UserFilter, USERNAME_PLACEHOLDER } from './user-filter';
 export { ldapDirectoryFromSettings } from './ldap-settings';
+export { freeSlapdPort, SLAPD_BASE_DN, SlapdInstance } from './slapd-instance';

@@ -1,37 +1,20 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { Attribute, Change, Client } from 'ldapts';
 import { LdapDirectory, type LdapDirectoryOptions } from './ldap-directory';
+import { freeSlapdPort, SLAPD_BASE_DN, SlapdInstance } from './slapd-instance';
 
 /**
  * Against slapd instances of our own (deploy/local/ldap.sh with their own port and state directory, the
  * same config as the shared one: memberof and ppolicy overlays), so that special directory state (locked
  * and expired accounts, a stopped server) never disturbs other tests, here or in CI.
  */
-const run = promisify(execFile);
-const SCRIPT = resolve(__dirname, '../../../../deploy/local/ldap.sh');
-const BASE = 'dc=example,dc=org';
-const ADMIN = { dn: `cn=admin,${BASE}`, password: 'admin-password' };
+const BASE = SLAPD_BASE_DN;
 const DEVELOPERS = `cn=developers,ou=groups,${BASE}`;
 const ADMINS = `cn=admins,ou=groups,${BASE}`;
 const ENGINEERING = `cn=engineering,ou=groups,${BASE}`;
 const ALICE_DN = `uid=alice,ou=people,${BASE}`;
 
-type Instance = { url: string; env: NodeJS.ProcessEnv; dir: string };
-
-function instance(port: number): Instance {
-  const dir = mkdtempSync(join(tmpdir(), 'authz-ldap-'));
-  return { url: `ldap://127.0.0.1:${port}`, dir, env: { ...process.env, AUTHZ_STATE_DIR: dir, AUTHZ_LDAP_PORT: String(port), SLAPD_DEBUG: 'none' } };
-}
-const up = (server: Instance) => run('bash', [SCRIPT, 'up'], { env: server.env, timeout: 60_000 });
-const down = (server: Instance) => run('bash', [SCRIPT, 'down'], { env: server.env, timeout: 60_000 });
-
-const port = 20_000 + Math.floor(Math.random() * 20_000);
-const primary = instance(port);
-const secondary = instance(port + 1);
+let primary: SlapdInstance;
+let secondary: SlapdInstance;
 
 function options(overrides: Partial<LdapDirectoryOptions> = {}): LdapDirectoryOptions {
   return {
@@ -46,39 +29,6 @@ function options(overrides: Partial<LdapDirectoryOptions> = {}): LdapDirectoryOp
   };
 }
 
-async function asAdmin(url: string, work: (client: Client) => Promise<void>): Promise<void> {
-  const client = new Client({ url });
-  try {
-    await client.bind(ADMIN.dn, ADMIN.password);
-    await work(client);
-  } finally {
-    await client.unbind();
-  }
-}
-
-/** A person with a policy of their own (pwdPolicySubentry), password `<uid>-password`. */
-async function addUser(url: string, uid: string, policy: Record<string, string | string[]> | undefined, extra: Record<string, string | string[]> = {}): Promise<void> {
-  await asAdmin(url, async (client) => {
-    if (policy) {
-      await client.add(`cn=${uid}-policy,ou=policies,${BASE}`, {
-        objectClass: ['top', 'organizationalRole', 'pwdPolicy'],
-        cn: `${uid}-policy`,
-        pwdAttribute: 'userPassword',
-        ...policy,
-      });
-    }
-    await client.add(`uid=${uid},ou=people,${BASE}`, {
-      objectClass: ['top', 'person', 'organizationalPerson', 'inetOrgPerson'],
-      uid,
-      cn: uid,
-      sn: uid,
-      userPassword: `${uid}-password`,
-      ...(policy ? { pwdPolicySubentry: `cn=${uid}-policy,ou=policies,${BASE}` } : {}),
-      ...extra,
-    });
-  });
-}
-
 function spyBinds(): (dn: string) => number {
   const spy = jest.spyOn(Client.prototype, 'bind');
   return (dn) => spy.mock.calls.filter(([target]) => String(target) === dn).length;
@@ -87,21 +37,20 @@ function spyBinds(): (dn: string) => number {
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 beforeAll(async () => {
-  await Promise.all([up(primary), up(secondary)]);
+  primary = new SlapdInstance(await freeSlapdPort());
+  secondary = new SlapdInstance(await freeSlapdPort());
+  await Promise.all([primary.up(), secondary.up()]);
 }, 120_000);
 
 afterAll(async () => {
-  for (const server of [primary, secondary]) {
-    await run('bash', [SCRIPT, 'down', '--purge'], { env: server.env }).catch(() => undefined);
-    rmSync(server.dir, { recursive: true, force: true });
-  }
+  await Promise.all([primary?.destroy(), secondary?.destroy()]);
 }, 60_000);
 
 afterEach(() => jest.restoreAllMocks());
 
 describe('password policy (OpenLDAP ppolicy) and reasons', () => {
   it('the directory locks an account after N failures, and says so; one bind per attempt', async () => {
-    await addUser(primary.url, 'dora', { pwdLockout: 'TRUE', pwdMaxFailure: '3', pwdLockoutDuration: '0' });
+    await primary.addUser('dora', { pwdLockout: 'TRUE', pwdMaxFailure: '3', pwdLockoutDuration: '0' });
     const directory = new LdapDirectory(options());
     const binds = spyBinds();
     for (let attempt = 0; attempt < 3; attempt += 1) expect(await directory.authenticate('dora', 'wrong-password')).toEqual({ outcome: 'invalid_credentials' });
@@ -112,7 +61,7 @@ describe('password policy (OpenLDAP ppolicy) and reasons', () => {
   });
 
   it('grace logins after expiry are counted down, then the password is expired', async () => {
-    await addUser(primary.url, 'erin', { pwdMaxAge: '1', pwdGraceAuthNLimit: '2' });
+    await primary.addUser('erin', { pwdMaxAge: '1', pwdGraceAuthNLimit: '2' });
     await sleep(2100);
     const directory = new LdapDirectory(options());
     expect(await directory.authenticate('erin', 'erin-password')).toMatchObject({ outcome: 'authenticated', passwordPolicy: { graceLoginsRemaining: 1 } });
@@ -124,7 +73,7 @@ describe('password policy (OpenLDAP ppolicy) and reasons', () => {
   });
 
   it('a password reset by an administrator must be changed first', async () => {
-    await addUser(primary.url, 'fred', { pwdMustChange: 'TRUE' }, { pwdReset: 'TRUE' });
+    await primary.addUser('fred', { pwdMustChange: 'TRUE' }, { pwdReset: 'TRUE' });
     const directory = new LdapDirectory(options());
     expect(await directory.authenticate('fred', 'fred-password')).toEqual({ outcome: 'invalid_credentials', reason: 'must_change_password' });
     expect(await directory.authenticate('fred', 'wrong-password')).toEqual({ outcome: 'invalid_credentials' });
@@ -152,7 +101,7 @@ describe('groups', () => {
 
   it('resolves nested groups by a group search (member = the DN), with cycle detection', async () => {
     // A cycle: loop-a ⊃ loop-b ⊃ loop-a, and alice in loop-a.
-    await asAdmin(primary.url, async (client) => {
+    await primary.asAdmin(async (client) => {
       await client.add(`cn=loop-a,ou=groups,${BASE}`, { objectClass: ['top', 'groupOfNames'], cn: 'loop-a', member: ALICE_DN });
       await client.add(`cn=loop-b,ou=groups,${BASE}`, { objectClass: ['top', 'groupOfNames'], cn: 'loop-b', member: `cn=loop-a,ou=groups,${BASE}` });
       await client.modify(`cn=loop-a,ou=groups,${BASE}`, [
@@ -189,7 +138,7 @@ describe('groups', () => {
 
 describe('user cache (LDAP_USER_CACHE_MS)', () => {
   it('reuses a found entry for the next login (one bind each, no search), and forgets it after a refused bind', async () => {
-    await addUser(primary.url, 'gina', undefined);
+    await primary.addUser('gina', undefined);
     const directory = new LdapDirectory(options({ userCacheMs: 60_000 }));
     const searches = jest.spyOn(Client.prototype, 'search');
     const binds = spyBinds();
@@ -203,7 +152,7 @@ describe('user cache (LDAP_USER_CACHE_MS)', () => {
     expect(userSearches()).toBe(2);
     // A user who does not exist is never cached as missing.
     expect(await directory.findUser('hank')).toBeNull();
-    await addUser(primary.url, 'hank', undefined);
+    await primary.addUser('hank', undefined);
     expect((await directory.findUser('hank'))?.dn).toBe(`uid=hank,ou=people,${BASE}`);
     await directory.close();
   });
@@ -216,7 +165,7 @@ describe('failover', () => {
       expect((await directory.diagnose('alice'))?.server).toBe(primary.url);
       expect(await directory.authenticate('alice', 'alice-password')).toMatchObject({ outcome: 'authenticated' });
 
-      await down(primary);
+      await primary.down();
       for (let attempt = 0; attempt < 5; attempt += 1) {
         expect(await directory.authenticate('alice', 'alice-password')).toMatchObject({ outcome: 'authenticated' });
         expect(await directory.authenticate('bob', 'wrong-password')).toEqual({ outcome: 'invalid_credentials' });
@@ -224,7 +173,7 @@ describe('failover', () => {
       expect((await directory.diagnose('alice'))?.server).toBe(secondary.url);
       expect(directory.status()[0]!.breaker).not.toBe('closed');
 
-      await up(primary);
+      await primary.up();
       const deadline = Date.now() + 10_000;
       while (directory.status()[0]!.breaker !== 'closed' && Date.now() < deadline) await sleep(100);
       expect(directory.status()[0]!.breaker).toBe('closed');
