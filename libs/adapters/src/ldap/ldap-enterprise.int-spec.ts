@@ -136,6 +136,34 @@ describe('groups', () => {
   });
 });
 
+describe('connections', () => {
+  it('StartTLS that the server cannot do fails closed: no bind is ever sent in clear text', async () => {
+    const directory = new LdapDirectory(options({ startTls: true }));
+    const binds = spyBinds();
+    await expect(directory.authenticate('alice', 'alice-password')).rejects.toMatchObject({ name: 'DirectoryUnavailableError' });
+    await expect(directory.ping()).rejects.toMatchObject({ name: 'DirectoryUnavailableError' });
+    expect(binds(ALICE_DN)).toBe(0);
+    expect(binds(`cn=authz-service,ou=services,${BASE}`)).toBe(0);
+    await directory.close();
+  });
+
+  it('closes idle pooled connections after the idle limit, and opens new ones on demand', async () => {
+    const directory = new LdapDirectory(options({ pool: { size: 4, idleMs: 300 }, healthCheckIntervalMs: 100 }));
+    expect(await directory.authenticate('alice', 'alice-password')).toMatchObject({ outcome: 'authenticated' });
+    expect(directory.status()).toEqual([{ url: primary.url, breaker: 'closed', searchConnections: 1, bindConnections: 1 }]);
+    await sleep(800);
+    expect(directory.status()).toEqual([{ url: primary.url, breaker: 'closed', searchConnections: 0, bindConnections: 0 }]);
+    expect(await directory.authenticate('alice', 'alice-password')).toMatchObject({ outcome: 'authenticated' });
+    await directory.close();
+  });
+
+  it('caps the groups claim (direct groups first)', async () => {
+    const directory = new LdapDirectory(options({ groups: { maxDepth: 3 }, maxGroups: 2 }));
+    expect((await directory.findUser('alice'))?.groups).toEqual([DEVELOPERS, ADMINS]);
+    await directory.close();
+  });
+});
+
 describe('user cache (LDAP_USER_CACHE_MS)', () => {
   it('reuses a found entry for the next login (one bind each, no search), and forgets it after a refused bind', async () => {
     await primary.addUser('gina', undefined);
