@@ -1,19 +1,20 @@
 #!/usr/bin/env node
 // Pooled password-grant throughput against slapd's own bind rate (issue "Enterprise LDAP": goal ≥ 0.9).
 // Starts its own slapd (deploy/local/ldap.sh, own port and state directory: the shared one is not
-// disturbed), then measures at the same concurrency, for --duration seconds each:
+// disturbed), the identity and token services (dist/), then measures at the same concurrency:
 //
 //   1. slapd's bind rate: C ldapts connections, each binding as alice in a loop (no search);
 //   2. LdapDirectory.authenticate (dist/): the pooled service-account search + one bind on the bind pool;
 //   3. POST /token grant_type=password: the token service → the identity service (HTTP) → LDAP, with the
 //      brute-force counters (Redis) and oauth.user.authenticated.v1 + oauth.access_token.issued.v1 (Kafka acks=all).
 //
-// Prints one JSON line per step and the ratios. Needs `npm run build` and the shared Kafka, PostgreSQL, Redis:
+// The four are measured in rounds of back-to-back windows (--duration seconds each, --rounds rounds), so a
+// round's ratios share the machine's load; prints one JSON line per round, then the medians. Needs `npm run build` and the shared Kafka, PostgreSQL, Redis:
 //   KAFKA_BROKERS=127.0.0.1:9092 DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379 \
-//     node bench/ldap-password.mjs [--duration 8] [--connections 32] [--pool 16]
+//     node bench/ldap-password.mjs [--duration 3] [--rounds 5] [--connections 32] [--pool 16] [--user-cache-ms 0]
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,7 +28,8 @@ import { Kafka, logLevel } from 'kafkajs';
 const here = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
   options: {
-    duration: { type: 'string', default: '8' },
+    duration: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '32' },
     pool: { type: 'string', default: '16' },
     // LDAP_USER_CACHE_MS for steps 2 and 3 (0: every login searches).
@@ -81,34 +83,11 @@ const prefix = `bench-${run}.`;
 const children = [];
 const results = {};
 try {
-  // 1. slapd's own bind rate.
-  const clients = Array.from({ length: connections }, () => new Client({ url: ldapUrl }));
-  await closedLoop((index) => clients[index].bind(ALICE, 'alice-password')); // warm-up
-  results.slapdBinds = await closedLoop((index) => clients[index].bind(ALICE, 'alice-password'));
-  await Promise.all(clients.map((client) => client.unbind()));
-  process.stdout.write(`${JSON.stringify({ step: 'slapd bind rate (ldapts, persistent connections)', connections, ...results.slapdBinds })}\n`);
-
-  // 2. LdapDirectory.authenticate: pooled search + one bind.
   const require = createRequire(import.meta.url);
   require(join(here, 'tools', 'aliases.cjs'));
   const { LdapDirectory } = require(join(here, 'dist', 'libs', 'adapters', 'src', 'ldap', 'ldap-directory.js'));
-  const directory = new LdapDirectory({
-    url: ldapUrl,
-    bindDn: 'cn=authz-service,ou=services,dc=example,dc=org',
-    bindPassword: 'authz-service-password',
-    baseDn: 'ou=people,dc=example,dc=org',
-    pool: { size: Number(values.pool) },
-    userCacheMs: Number(values['user-cache-ms']),
-  });
-  await closedLoop(() => directory.authenticate('alice', 'alice-password'));
-  results.directory = await closedLoop(async () => {
-    const result = await directory.authenticate('alice', 'alice-password');
-    if (result.outcome !== 'authenticated') throw new Error(result.outcome);
-  });
-  await directory.close();
-  process.stdout.write(`${JSON.stringify({ step: 'LdapDirectory.authenticate (pooled search + bind)', connections, pool: Number(values.pool), userCacheMs: Number(values['user-cache-ms']), ...results.directory })}\n`);
 
-  // 3. The password grant through the token and identity services.
+  // The services of step 3, started first: every window below runs while all of them are up.
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   await client.query(`CREATE DATABASE ${database}`);
@@ -169,75 +148,88 @@ try {
   const deadline = Date.now() + 90_000;
   for (const port of [identityPort, tokenPort]) {
     while (!(await fetch(`http://127.0.0.1:${port}/healthz/ready`).then((response) => response.ok, () => false))) {
-      if (Date.now() > deadline) throw new Error(`service on ${port} not ready`);
+      if (Date.now() > deadline) throw new Error(`service on ${port} not ready: ${await fetch(`http://127.0.0.1:${port}/healthz/ready`).then((response) => response.text(), String)}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
-  // 3a. The identity service alone (POST /internal/v1/authenticate): LDAP, the counters, the event.
-  const identityLoad = spawn(
-    process.execPath,
-    [
-      join(here, 'bench', 'load.mjs'),
-      '--url',
-      `http://127.0.0.1:${identityPort}/internal/v1/authenticate`,
-      '--connections',
-      String(connections),
-      '--duration',
-      values.duration,
-      '--warmup',
-      '3',
-      '--header',
-      `authorization: Bearer ${internalToken}`,
-      '--header',
-      'content-type: application/json',
-      '--body',
-      JSON.stringify({ username: 'alice', password: 'alice-password', client_id: 'bench-password' }),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let identityOutput = '';
-  identityLoad.stdout.on('data', (chunk) => (identityOutput += chunk));
-  await new Promise((resolve) => identityLoad.once('exit', resolve));
-  results.identity = JSON.parse(identityOutput);
-  process.stdout.write(`${JSON.stringify({ step: 'POST /internal/v1/authenticate (identity → LDAP, Redis, Kafka acks=all)', ...results.identity })}\n`);
 
-  const load = spawn(
-    process.execPath,
-    [
-      join(here, 'bench', 'load.mjs'),
-      '--url',
-      `http://127.0.0.1:${tokenPort}/token`,
-      '--connections',
-      String(connections),
-      '--duration',
-      values.duration,
-      '--warmup',
-      '3',
-      '--header',
-      `authorization: Basic ${Buffer.from(`bench-password:${secret}`).toString('base64')}`,
-      '--header',
-      'content-type: application/x-www-form-urlencoded',
-      '--body',
-      'grant_type=password&username=alice&password=alice-password',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let output = '';
-  load.stdout.on('data', (chunk) => (output += chunk));
-  await new Promise((resolve) => load.once('exit', resolve));
-  results.grant = JSON.parse(output);
-  process.stdout.write(`${JSON.stringify({ step: 'POST /token grant_type=password (token → identity → LDAP, Redis, Kafka acks=all)', ...results.grant })}\n`);
-  const rps = results.grant.rps ?? results.grant.requestsPerSecond;
-  process.stdout.write(
-    `${JSON.stringify({
-      ratioDirectoryToSlapdBinds: Number((results.directory.perSecond / results.slapdBinds.perSecond).toFixed(3)),
-      ratioIdentityToSlapdBinds: Number((results.identity.rps / results.slapdBinds.perSecond).toFixed(3)),
-      ratioPasswordGrantToSlapdBinds: rps !== undefined ? Number((rps / results.slapdBinds.perSecond).toFixed(3)) : null,
-    })}\n`,
-  );
+  const bindClients = Array.from({ length: connections }, () => new Client({ url: ldapUrl }));
+  const directory = new LdapDirectory({
+    url: ldapUrl,
+    bindDn: 'cn=authz-service,ou=services,dc=example,dc=org',
+    bindPassword: 'authz-service-password',
+    baseDn: 'ou=people,dc=example,dc=org',
+    pool: { size: Number(values.pool) },
+    userCacheMs: Number(values['user-cache-ms']),
+  });
+  const http = async (url, headers, body) => {
+    const load = spawn(
+      process.execPath,
+      [join(here, 'bench', 'load.mjs'), '--url', url, '--connections', String(connections), '--duration', String(duration / 1000), '--warmup', '1', ...headers.flatMap((header) => ['--header', header]), '--body', body],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let output = '';
+    load.stdout.on('data', (chunk) => (output += chunk));
+    await new Promise((resolve) => load.once('exit', resolve));
+    const result = JSON.parse(output);
+    if (Object.keys(result.statuses).some((status) => status !== '200')) throw new Error(`non-200 answers: ${JSON.stringify(result.statuses)}`);
+    return { perSecond: result.rps, p50: result.latencyMs.p50, p99: result.latencyMs.p99 };
+  };
+  /** The four measurements, one window each, back to back (so that each round's ratios share the machine's load). */
+  const steps = {
+    slapdBinds: () => closedLoop((index) => bindClients[index].bind(ALICE, 'alice-password')),
+    directory: () =>
+      closedLoop(async () => {
+        const result = await directory.authenticate('alice', 'alice-password');
+        if (result.outcome !== 'authenticated') throw new Error(result.outcome);
+      }),
+    identity: () =>
+      http(
+        `http://127.0.0.1:${identityPort}/internal/v1/authenticate`,
+        [`authorization: Bearer ${internalToken}`, 'content-type: application/json'],
+        JSON.stringify({ username: 'alice', password: 'alice-password', client_id: 'bench-password' }),
+      ),
+    passwordGrant: () =>
+      http(
+        `http://127.0.0.1:${tokenPort}/token`,
+        [`authorization: Basic ${Buffer.from(`bench-password:${secret}`).toString('base64')}`, 'content-type: application/x-www-form-urlencoded'],
+        'grant_type=password&username=alice&password=alice-password',
+      ),
+  };
+  for (const step of Object.values(steps)) await step(); // warm-up: pools filled, JIT warm
+  const rounds = [];
+  for (let round = 0; round < Number(values.rounds); round += 1) {
+    const measured = {};
+    for (const [name, step] of Object.entries(steps)) measured[name] = await step();
+    const ratio = (name) => Number((measured[name].perSecond / measured.slapdBinds.perSecond).toFixed(3));
+    rounds.push({ round, loadAverage: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]), ...Object.fromEntries(Object.entries(measured).map(([name, value]) => [name, value.perSecond])), directoryRatio: ratio('directory'), identityRatio: ratio('identity'), passwordGrantRatio: ratio('passwordGrant') });
+    process.stdout.write(`${JSON.stringify(rounds.at(-1))}\n`);
+  }
+  await Promise.all(bindClients.map((bindClient) => bindClient.unbind()));
+  await directory.close();
+  const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
+  results.summary = {
+    bench: 'password grant vs slapd binds (per second, medians of interleaved rounds)',
+    connections,
+    pool: Number(values.pool),
+    userCacheMs: Number(values['user-cache-ms']),
+    windowSeconds: duration / 1000,
+    rounds: rounds.length,
+    slapdBinds: median(rounds.map((round) => round.slapdBinds)),
+    directory: median(rounds.map((round) => round.directory)),
+    identity: median(rounds.map((round) => round.identity)),
+    passwordGrant: median(rounds.map((round) => round.passwordGrant)),
+    directoryRatio: median(rounds.map((round) => round.directoryRatio)),
+    identityRatio: median(rounds.map((round) => round.identityRatio)),
+    passwordGrantRatio: median(rounds.map((round) => round.passwordGrantRatio)),
+  };
+  process.stdout.write(`${JSON.stringify(results.summary)}\n`);
 } finally {
-  for (const child of children) child.kill('SIGINT');
-  await new Promise((resolve) => setTimeout(resolve, 2000));
+  // The token service first: its keep-alive calls to the identity service end before that one does.
+  for (const child of [...children].reverse()) {
+    child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   await promisify(execFile)('bash', [join(here, 'deploy/local/ldap.sh'), 'down', '--purge'], { env: ldapEnv }).catch(() => undefined);
   rmSync(stateDir, { recursive: true, force: true });
