@@ -270,10 +270,11 @@ export class LdapDirectory implements Directory {
     if (!found) return { outcome: 'invalid_credentials' };
     const { user } = found;
     // The server that found the user first (unless its breaker is open); another only when the bind could not even be sent.
-    const available = this.available();
+    const available = this.candidates();
     const candidates = available.includes(found.server) ? [found.server, ...available.filter((server) => server !== found.server)] : available;
-    let lastError: unknown;
+    let lastError: unknown = new Error('no LDAP server may be tried now (circuit breakers open)');
     for (const server of candidates) {
+      if (!this.admits(server)) continue;
       const policy = new PasswordPolicyControl();
       try {
         await server.bind.use((client) => client.bind(user.dn, password, policy));
@@ -353,16 +354,25 @@ export class LdapDirectory implements Directory {
     await Promise.all(this.servers.flatMap((server) => [server.search.close(), server.bind.close()]));
   }
 
-  /** Servers whose breaker lets a request through, in order of preference; all of them when none does. */
-  private available(): Server[] {
-    const allowed = this.servers.filter((server) => server.breaker.allows());
-    return allowed.length > 0 ? allowed : this.servers;
+  /** Servers whose breaker is not open, in order of preference; all of them (a last resort) when every one is open. */
+  private candidates(): Server[] {
+    const usable = this.servers.filter((server) => server.breaker.state !== 'open');
+    return usable.length > 0 ? usable : this.servers;
+  }
+
+  /**
+   * Whether a request may go to this candidate now: a closed breaker, the one trial of a half-open one, or
+   * any server when all are open (asked only just before the request, so a trial is never taken unused).
+   */
+  private admits(server: Server): boolean {
+    return server.breaker.state === 'open' || server.breaker.allows();
   }
 
   /** Runs a repeatable operation (a search) on the first available server, the next on an infrastructure error. */
   private async withFailover<T>(operation: string, work: (server: Server) => Promise<T>): Promise<{ result: T; server: Server }> {
-    let lastError: unknown;
-    for (const server of this.available()) {
+    let lastError: unknown = new Error('no LDAP server may be tried now (circuit breakers open)');
+    for (const server of this.candidates()) {
+      if (!this.admits(server)) continue;
       try {
         const result = await this.withStaleRetry(operation, server, work);
         server.breaker.success();

@@ -212,6 +212,25 @@ describe('failover', () => {
     }
   }, 60_000);
 
+  it('without health checks, the one trial of a half-open breaker brings the first server back', async () => {
+    const directory = new LdapDirectory(options({ url: [primary.url, secondary.url], breaker: { failures: 1, openMs: 300 }, healthCheckIntervalMs: 0 }));
+    try {
+      expect((await directory.diagnose('bob'))?.server).toBe(primary.url);
+      await primary.down();
+      expect((await directory.diagnose('bob'))?.server).toBe(secondary.url);
+      expect(directory.status()[0]!.breaker).toBe('open');
+      // Many requests while it is open or half-open: none is lost, none takes the trial without using it.
+      for (let attempt = 0; attempt < 10; attempt += 1) expect(await directory.authenticate('bob', 'bob-password')).toMatchObject({ outcome: 'authenticated' });
+      await primary.up();
+      await sleep(400);
+      expect(directory.status()[0]!.breaker).toBe('half_open');
+      expect((await directory.diagnose('bob'))?.server).toBe(primary.url);
+      expect(directory.status()[0]!.breaker).toBe('closed');
+    } finally {
+      await directory.close();
+    }
+  }, 60_000);
+
   it('an infrastructure failure is never a credential failure: every server down is DirectoryUnavailableError', async () => {
     const directory = new LdapDirectory(options({ url: ['ldap://127.0.0.1:1', 'ldap://127.0.0.1:2'] }));
     await expect(directory.authenticate('alice', 'alice-password')).rejects.toMatchObject({ name: 'DirectoryUnavailableError' });
