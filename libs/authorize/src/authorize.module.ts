@@ -18,7 +18,7 @@ import {
   TTL_STORE,
   type TtlStore,
 } from '@authz/ports';
-import { adminGroupDn, LOGGER, SessionCodec, SETTINGS, type Settings } from '@authz/platform';
+import { adminGroupDn, loadScopePolicy, LOGGER, SessionCodec, SETTINGS, type Settings } from '@authz/platform';
 import { AuthorizationFlow, pagePaths } from './authorization-flow';
 import { AuthorizeController } from './authorize.controller';
 import { ConsentStore } from './consent-store';
@@ -82,8 +82,9 @@ export class AuthorizeModule {
               logger,
               issuer: settings.ISSUER,
               codeTtlSeconds: settings.AUTHORIZATION_CODE_TTL,
+              scopePolicy: loadScopePolicy(settings.SCOPE_POLICY),
               accountUrl: (settings.ACCOUNT_URL ?? settings.ISSUER).replace(/\/$/, ''),
-              preferredGroups: [adminGroupDn(settings)],
+              adminGroupDn: adminGroupDn(settings),
               ...(accessTokens ? { accessTokens } : {}),
             }),
         },

@@ -5,4 +5,5 @@ export * from './health';
 export * from './exception.filter';
 export * from './platform.module';
 export * from './bootstrap';
+export * from './scope-policy.loader';
 export * from './browser';

@@ -4,12 +4,13 @@ import { readFile } from 'node:fs/promises';
 import {
   type AuthenticationResult,
   type Directory,
+  type DirectoryDiagnosis,
   DirectoryUnavailableError,
   type DirectoryUser,
   type Logger,
   silentLogger,
 } from '@authz/ports';
-import { normalizeDn } from '@authz/platform';
+import { normalizeDn } from '@authz/oauth';
 import { ldifValues, type LdifRecord, parseLdif } from './ldif-parser';
 import { hashSaltedSha, isSaltedShaScheme, parseSaltedSha, passwordScheme, verifySaltedSha } from './ssha';
 
@@ -58,6 +59,7 @@ export class LdifDirectory implements Directory {
   private readonly people = new Map<string, Person[]>();
   private readonly allowPlaintextPasswords: boolean;
   private readonly logger: Logger;
+  private readonly source: string;
   private closed = false;
 
   /** Reads the file asynchronously (the constructor's `path` option reads it synchronously). */
@@ -67,6 +69,7 @@ export class LdifDirectory implements Directory {
 
   constructor(options: LdifDirectoryOptions) {
     const source = 'path' in options ? options.path : (options.source ?? '(inline)');
+    this.source = source;
     const text = 'path' in options ? readFileSync(options.path, 'utf8') : options.ldif;
     this.allowPlaintextPasswords = options.allowPlaintextPasswords ?? false;
     this.logger = (options.logger ?? silentLogger).child({ component: 'ldif-directory', source });
@@ -80,6 +83,12 @@ export class LdifDirectory implements Directory {
     if (this.allowPlaintextPasswords) {
       this.logger.warn({}, 'plaintext userPassword values are accepted (allowPlaintextPasswords): for demos only');
     }
+  }
+
+  /** Diagnostics: the entry and its groups (direct only: an LDIF file has no nesting), "answered" by the file. */
+  async diagnose(username: string): Promise<DirectoryDiagnosis | null> {
+    const user = await this.findUser(username);
+    return user ? { server: `ldif:${this.source}`, user, groups: user.groups.map((dn) => ({ dn, path: [dn] })) } : null;
   }
 
   async findUser(username: string): Promise<DirectoryUser | null> {

@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { EncryptJWT, jwtDecrypt } from 'jose';
-import type { AuthenticatedUser } from '@authz/oauth';
+import { type AuthenticatedUser, normalizeDn } from '@authz/oauth';
 
 /** A fixed development key (distributed mode without SESSION_KEYS; announced by a startup warning). */
 export const DEVELOPMENT_SESSION_KEY = 'ZGV2ZWxvcG1lbnQtc2Vzc2lvbi1rZXktMzItYnl0ZXM';
 
 type Key = { kid: string; secret: Uint8Array };
 
-/** A session as the dashboard reads it: the user, and the user's group DNs (full DNs, as the directory gave them). */
+/** A session as the dashboard reads it: the user, and the group DNs the session kept (full DNs, as the directory gave them). */
 export type Session = { user: AuthenticatedUser; groups: string[] };
 
 /** The cookie stays small (browsers keep ≤ 4096 bytes per cookie): at most this many groups … */
@@ -45,24 +45,6 @@ export function adminGroupDn(settings: { ADMIN_GROUP_DN?: string | undefined; LD
 }
 
 /**
- * A DN for comparison (moved here from the LDIF directory, which uses it too): RDNs split at unescaped
- * commas, multi-valued RDNs' parts sorted, spaces around separators dropped, case folded. Compared as a
- * whole, never reduced to its first RDN: `cn=admins,ou=other` is not `cn=admins,ou=groups`.
- */
-export function normalizeDn(dn: string): string {
-  return dn
-    .split(/(?<!\\),/)
-    .map((rdn) =>
-      rdn
-        .split(/(?<!\\)\+/)
-        .map((ava) => ava.trim().replace(/\s*=\s*/, '=').toLowerCase())
-        .sort()
-        .join('+'),
-    )
-    .join(',');
-}
-
-/**
  * The login session, carried by the browser in a cookie: a JWE (dir, A256GCM) holding who logged in and
  * when, so any authorize replica reads it (no sticky sessions, no server-side session store).
  * Keys rotate: the first key encrypts, every key decrypts (found by `kid`, a hash of the key).
@@ -83,6 +65,12 @@ export class SessionCodec {
     });
   }
 
+  /** The session's user and groups (none: an empty list), or undefined for anything else (as `open`). */
+  async openSession(cookie: string | undefined, nowSeconds: number): Promise<Session | undefined> {
+    const user = await this.open(cookie, nowSeconds);
+    return user ? { user, groups: user.groups ?? [] } : undefined;
+  }
+
   /**
    * SESSION_KEYS, or a random key per process (per settings object: embedded mode: one process reads its own cookies), or the
    * development key — only for a loopback issuer: with the development key, published in this
@@ -101,10 +89,10 @@ export class SessionCodec {
     return this.ttlSeconds;
   }
 
-  /** `groups`: the user's group DNs, already capped (sessionGroups); absent from the cookie when empty. */
-  async seal(user: AuthenticatedUser, nowSeconds: number, groups: readonly string[] = []): Promise<string> {
+  /** `user.groups`: the group DNs the session keeps, already chosen and capped (sessionGroups); absent from the cookie when none. */
+  async seal(user: AuthenticatedUser, nowSeconds: number): Promise<string> {
     const key = this.keys[0]!;
-    return new EncryptJWT({ username: user.username, auth_time: user.authTime, ...(groups.length > 0 ? { groups: [...groups] } : {}) })
+    return new EncryptJWT({ username: user.username, auth_time: user.authTime, ...(user.groups && user.groups.length > 0 ? { groups: user.groups } : {}) })
       .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: key.kid })
       .setSubject(user.subject)
       .setIssuer(this.issuer)
@@ -116,11 +104,6 @@ export class SessionCodec {
 
   /** The session's user, or undefined for anything else (absent, expired, tampered, an unknown key). */
   async open(cookie: string | undefined, nowSeconds: number): Promise<AuthenticatedUser | undefined> {
-    return (await this.openSession(cookie, nowSeconds))?.user;
-  }
-
-  /** The session's user and groups, or undefined for anything else (as `open`). */
-  async openSession(cookie: string | undefined, nowSeconds: number): Promise<Session | undefined> {
     if (!cookie || cookie.length > 4096) return undefined;
     try {
       const { payload } = await jwtDecrypt(cookie, async (header) => {
@@ -128,10 +111,10 @@ export class SessionCodec {
         if (!key) throw new Error('unknown session key');
         return key.secret;
       }, { issuer: this.issuer, audience: `${this.issuer}#session`, currentDate: new Date(nowSeconds * 1000), keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
-      const { sub, username, auth_time: authTime, groups = [] } = payload;
+      const { sub, username, auth_time: authTime, groups } = payload;
       if (typeof sub !== 'string' || typeof username !== 'string' || typeof authTime !== 'number') return undefined;
-      if (!Array.isArray(groups) || !groups.every((group): group is string => typeof group === 'string')) return undefined;
-      return { user: { subject: sub, username, authTime }, groups };
+      if (groups !== undefined && !(Array.isArray(groups) && groups.every((group) => typeof group === 'string'))) return undefined;
+      return { subject: sub, username, authTime, ...(groups !== undefined ? { groups: groups as string[] } : {}) };
     } catch {
       return undefined;
     }

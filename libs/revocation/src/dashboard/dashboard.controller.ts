@@ -1,8 +1,8 @@
 import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidRequest, parseFormBody, sha256Hash } from '@authz/oauth';
+import { InvalidRequest, normalizeDn, parseFormBody, sha256Hash } from '@authz/oauth';
 import { type ClientRegistry, type Clock, isDependencyUnavailable, type Logger } from '@authz/ports';
-import { type BrowserCookieNames, describeError, FormTokens, normalizeDn, parseCookies, type Session, type SessionCodec } from '@authz/platform';
+import { type BrowserCookieNames, describeError, FormTokens, parseCookies, type Session, type SessionCodec } from '@authz/platform';
 import type { ConnectedAppsQueries, ConnectedGrant } from './connected-apps.queries';
 import { type AdminSearch, DASHBOARD_CSS, type DashboardPages, type DashboardPaths, type ListedGrant } from './dashboard.pages';
 import { GRANT_REVOKER, type GrantRevoker } from './grant-revoker';

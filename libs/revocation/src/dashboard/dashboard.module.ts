@@ -1,6 +1,7 @@
 import { type DynamicModule, type ForwardReference, Module, type Type } from '@nestjs/common';
 import { CLIENT_REGISTRY, type ClientRegistry, CLOCK, type Clock, type Logger, SQL_DATABASE, type SqlDatabase, TTL_STORE, type TtlStore } from '@authz/ports';
-import { adminGroupDn, browserCookieNames, FormTokens, LOGGER, normalizeDn, SessionCodec, SETTINGS, type Settings } from '@authz/platform';
+import { normalizeDn } from '@authz/oauth';
+import { adminGroupDn, browserCookieNames, FormTokens, LOGGER, SessionCodec, SETTINGS, type Settings } from '@authz/platform';
 import { ConnectedAppsQueries } from './connected-apps.queries';
 import { DashboardContext, DashboardController } from './dashboard.controller';
 import { DashboardPages, dashboardPaths } from './dashboard.pages';
