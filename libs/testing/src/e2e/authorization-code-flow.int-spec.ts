@@ -99,14 +99,23 @@ class TinyClient {
         });
       const tokenResponse = await redeem();
       const tokens = (await tokenResponse.json()) as Record<string, unknown>;
+      const callApi = () => fetch(`${this.endpoints.api}/api/hello`, { headers: { authorization: `Bearer ${String(tokens.access_token)}` } });
+      const api = await callApi();
+      const apiBody = await api.json();
       const replay = await redeem();
-      const api = await fetch(`${this.endpoints.api}/api/hello`, { headers: { authorization: `Bearer ${String(tokens.access_token)}` } });
+      // RFC 6749 §4.1.2: the replay revokes the tokens issued from the code; the revocation reaches demo-api within milliseconds.
+      let afterReplay = await callApi();
+      for (let turn = 0; turn < 100 && afterReplay.status === 200 && api.status === 200; turn += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        afterReplay = await callApi();
+      }
       return this.page({
         step: 'callback',
         parameters,
         token: { status: tokenResponse.status, body: tokens },
         replay: { status: replay.status, body: await replay.json() },
-        api: { status: api.status, body: await api.json() },
+        api: { status: api.status, body: apiBody },
+        apiAfterReplay: { status: afterReplay.status, body: await afterReplay.json() },
       });
     }
     return { status: 404, headers: { 'content-type': 'text/plain' }, body: 'not found' };
@@ -207,9 +216,10 @@ describe('the authorization code flow in a browser, over the distributed service
         status: 200,
         body: { access_token: expect.any(String), token_type: 'Bearer', expires_in: 300, refresh_token: expect.any(String), scope: 'profile api:read' },
       },
-      // RFC 6749 §4.1.2: a code is single use.
-      replay: { status: 400, body: { error: 'invalid_grant', error_description: expect.any(String) } },
       api: { status: 200, body: { message: 'hello', sub: 'alice', client_id: 'demo-web', scope: 'profile api:read' } },
+      // RFC 6749 §4.1.2: a code is single use, and a replay revokes the tokens issued from it.
+      replay: { status: 400, body: { error: 'invalid_grant', error_description: expect.any(String) } },
+      apiAfterReplay: { status: 401, body: { error: 'invalid_token', error_description: 'the token has been revoked' } },
     });
     // The session cookie: HttpOnly, SameSite=Lax, not Secure on plain http loopback.
     const cookies = await first.context.cookies(services.authorize!.url);
