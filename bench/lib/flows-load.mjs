@@ -107,12 +107,23 @@ function open(index) {
   });
 }
 
+/** CPU seconds (user + system) the server process has used so far (Linux). */
+const cpuSeconds = () => {
+  if (!spec.pid) return 0;
+  const fields = readFileSync(`/proc/${spec.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+let cpuAtStart = 0;
+let cpuAtEnd = 0;
+
 const done = Promise.all(Array.from({ length: spec.connections }, (_, i) => open(i)));
 await Promise.race([done, new Promise((resolve) => setTimeout(resolve, spec.warmup * 1000))]);
+cpuAtStart = cpuSeconds();
 measuring = true;
 measureStart = process.hrtime.bigint();
 await Promise.race([done, new Promise((resolve) => setTimeout(resolve, spec.duration * 1000))]);
 measuring = false;
+cpuAtEnd = cpuSeconds();
 const measureEnd = exhausted && lastAnswer > measureStart ? lastAnswer : process.hrtime.bigint();
 stopping = true;
 await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 5000))]);
@@ -130,6 +141,7 @@ process.stdout.write(
     max: at(1),
     statuses,
     exhausted,
+    serverCpuSeconds: Number((cpuAtEnd - cpuAtStart).toFixed(2)),
     ...(spec.kind === 'refresh' ? { replaysSent, replaysCaught } : {}),
     unexpectedTotal: unexpected.total ?? 0,
     unexpected: [...unexpected],

@@ -13,22 +13,22 @@ const ratio = (value) => (value === undefined || value === null ? '–' : `${val
 /** The Markdown table of a run's results (one row per scenario and subject) and the goals. */
 export function markdown(result) {
   const lines = [
-    `| scenario | subject | req/s (median) | p50 ms | p99 ms | max ms | × limit | × peer | runs (req/s) | checks |`,
-    `|---|---|---:|---:|---:|---:|---:|---:|---|---|`,
+    `| scenario | subject | req/s (median) | p50 ms | p99 ms | max ms | × limit | × peer | CPU µs/req | × limit (CPU) | runs (req/s) | checks |`,
+    `|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|`,
   ];
   for (const scenario of result.scenarios) {
     for (const row of scenario.rows) {
       lines.push(
-        `| ${scenario.title} | ${row.label} | ${fmt(row.rps)}${row.unit ? ` ${row.unit}` : ''} | ${fmt(row.p50, 2)} | ${fmt(row.p99, 2)} | ${fmt(row.max, 2)} | ${ratio(row.toLimit)} | ${ratio(row.toPeer)} | ${row.runs.map((run) => fmt(run)).join(', ')} | ${row.checks ?? ''} |`,
+        `| ${scenario.title} | ${row.label} | ${fmt(row.rps)}${row.unit ? ` ${row.unit}` : ''} | ${fmt(row.p50, 2)} | ${fmt(row.p99, 2)} | ${fmt(row.max, 2)} | ${ratio(row.toLimit)} | ${ratio(row.toPeer)} | ${fmt(row.cpuUsPerRequest)} | ${ratio(row.cpuToLimit)} | ${row.runs.map((run) => fmt(run)).join(', ')} | ${row.checks ?? ''} |`,
       );
     }
-    for (const note of scenario.notes ?? []) lines.push(`| ${scenario.title} | *${note.subject}* | ${note.text} | | | | | | | |`);
+    for (const note of scenario.notes ?? []) lines.push(`| ${scenario.title} | *${note.subject}* | ${note.text} | | | | | | | | | |`);
   }
   const goals = ['', '| goal | measured | met |', '|---|---|---|', ...result.goals.map((goal) => `| ${goal.goal} | ${goal.measured} | ${goal.met === undefined ? '–' : goal.met ? 'yes' : '**no**'} |`)];
   return [...lines, ...goals].join('\n');
 }
 
-const COLORS = { limit: '#8c8c8c', ours: '#1f6feb', peer: '#d97706', 'ours-memory': '#7aa7f0', 'ours-kafka': '#1f6feb' };
+const COLORS = { limit: '#8c8c8c', ours: '#1f6feb', peer: '#d97706', 'ours-memory': '#7aa7f0', 'suite-memory': '#9bd3a8', 'suite-kafka': '#2e9e4f' };
 const escape = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Two panels of grouped bars, one group per scenario, one bar per subject: throughput, then p99. */
@@ -41,18 +41,30 @@ export function svgChart(result) {
   const width = left + groups.length * groupWidth + 20;
   const panelHeight = 200;
   const panels = [
-    { title: 'Throughput, requests/s on one core (median)', value: (row) => row.rps, top: 40 },
-    { title: 'Latency p99, ms (median of the runs)', value: (row) => row.p99, top: 40 + panelHeight + 90 },
+    { title: 'Throughput, requests/s on one core (median)', value: (row) => row.rps, top: 56 },
+    { title: 'Latency p99, ms (median of the runs)', value: (row) => row.p99, top: 56 + panelHeight + 70 },
   ];
-  const height = panels[1].top + panelHeight + 80;
+  const legendRows = [[]];
+  let legendX = left;
+  for (const subject of subjects) {
+    const label = result.subjectLabels?.[subject] ?? subject;
+    const itemWidth = 24 + label.length * 6.2;
+    if (legendX + itemWidth > width - 10 && legendRows.at(-1).length > 0) (legendRows.push([]), (legendX = left));
+    legendRows.at(-1).push({ subject, label, x: legendX });
+    legendX += itemWidth;
+  }
+  const legendTop = panels[1].top + panelHeight + 36;
+  const height = legendTop + legendRows.length * 18 + 10;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="${left}" y="18" font-size="13" font-weight="bold">${escape(result.title)}</text>`,
   ];
-  subjects.forEach((subject, i) => {
-    const x = left + i * 150;
-    parts.push(`<rect x="${x}" y="${height - 22}" width="12" height="12" fill="${COLORS[subject] ?? '#555'}"/><text x="${x + 16}" y="${height - 12}">${escape(result.subjectLabels?.[subject] ?? subject)}</text>`);
+  legendRows.forEach((items, r) => {
+    for (const { subject, label, x } of items) {
+      const y = legendTop + r * 18;
+      parts.push(`<rect x="${x}" y="${y}" width="12" height="12" fill="${COLORS[subject] ?? '#555'}"/><text x="${x + 16}" y="${y + 10}">${escape(label)}</text>`);
+    }
   });
   for (const panel of panels) {
     const values = groups.flatMap((scenario) => scenario.rows.map(panel.value)).filter((value) => value !== undefined);

@@ -2,8 +2,9 @@
 //   limit  bench/limit-server.mjs (node:http, only the unavoidable work)
 //   ours   the services as deployed (token, introspection, identity, authorize; `npm run build` first)
 //          on the real Kafka, PostgreSQL, Redis and slapd, a database, topic prefix and Redis prefix of
-//          the run's own; the all-in-one suite with Kafka (`ours-kafka`) and with its in-memory bus
-//          (`ours-memory`) for the emission overhead
+//          the run's own; for the emission overhead also the token service alone with its in-memory bus
+//          (`ours-memory`), and the all-in-one suite with Kafka (`suite-kafka`) and with its in-memory
+//          bus (`suite-memory`)
 //   peer   node-oidc-provider (bench/peer-oidc-provider.mjs)
 // Each system under test is pinned to the SUT CPU; everything else (the services it calls, the load
 // generator) to the other CPU.
@@ -80,6 +81,13 @@ export async function startOurs(ctx) {
   const token = await startApp(ctx, 'token', ctx.sutCpu, withIdentity, profile);
   const [introspection, authorize] = await Promise.all([startApp(ctx, 'introspection', ctx.sutCpu, env, profile), startApp(ctx, 'authorize', ctx.otherCpu, withIdentity)]);
   return { procs: [identity.proc, token.proc, introspection.proc, authorize.proc], token: `${token.url}/token`, introspect: `${introspection.url}/introspect`, authorize: authorize.url, pid: token.pid, introspectPid: introspection.pid };
+}
+
+/** The token service alone in the embedded mode (in-memory bus, PGlite): the baseline of the emission overhead. */
+export async function startTokenInMemory(ctx) {
+  const env = { ...process.env, MODE: 'embedded', HOST: '127.0.0.1', ISSUER, CLIENTS_FILE: ctx.clientsFile, ACCESS_TOKEN_TTL: '300', LOG_LEVEL: 'warn' };
+  const token = await startApp(ctx, 'token', ctx.sutCpu, env);
+  return { procs: [token.proc], token: `${token.url}/token`, pid: token.pid };
 }
 
 /** The all-in-one suite on the SUT CPU: with Kafka (distributed adapters) or with the in-memory bus (embedded). */
