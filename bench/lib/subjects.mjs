@@ -55,8 +55,10 @@ export function oursEnv(ctx, extra = {}) {
   };
 }
 
-async function startApp(ctx, name, cpu, env, nodeFlags = []) {
+async function startApp(ctx, name, cpu, env) {
   const port = await freePort();
+  // --cpu-prof: a V8 CPU profile of each of our processes on the SUT CPU, written when it stops.
+  const nodeFlags = ctx.cpuProf && cpu === ctx.sutCpu ? ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProf}`] : [];
   const entry = name === 'suite' ? join(ctx.root, 'dist', 'apps', 'suite', 'src', 'main.js') : join(ctx.root, 'dist', 'apps', name, 'src', 'main.js');
   const proc = spawnPinned(name, cpu, process.execPath, [...nodeFlags, '-r', join(ctx.root, 'tools', 'aliases.cjs'), entry], { cwd: ctx.root, env: { ...env, PORT: String(port) } });
   const url = `http://127.0.0.1:${port}`;
@@ -74,12 +76,11 @@ export function prepareOursContext(ctx) {
 /** token + introspection on the SUT CPU; identity and authorize (set-up and the password grant's bind) on the other. */
 export async function startOurs(ctx) {
   const env = oursEnv(ctx);
-  const profile = ctx.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProf}`] : [];
   // The token service first: it creates the topics, migrates and publishes its key.
   const identity = await startApp(ctx, 'identity', ctx.otherCpu, env);
   const withIdentity = { ...env, IDENTITY_URL: identity.url };
-  const token = await startApp(ctx, 'token', ctx.sutCpu, withIdentity, profile);
-  const [introspection, authorize] = await Promise.all([startApp(ctx, 'introspection', ctx.sutCpu, env, profile), startApp(ctx, 'authorize', ctx.otherCpu, withIdentity)]);
+  const token = await startApp(ctx, 'token', ctx.sutCpu, withIdentity);
+  const [introspection, authorize] = await Promise.all([startApp(ctx, 'introspection', ctx.sutCpu, env), startApp(ctx, 'authorize', ctx.otherCpu, withIdentity)]);
   return { procs: [identity.proc, token.proc, introspection.proc, authorize.proc], token: `${token.url}/token`, introspect: `${introspection.url}/introspect`, authorize: authorize.url, pid: token.pid, introspectPid: introspection.pid };
 }
 
