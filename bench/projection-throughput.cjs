@@ -14,7 +14,8 @@ const { deserializeEnvelope } = require('@authz/contracts');
 const { silentLogger } = require('@authz/ports');
 const { accessTokensProjection, Projector, quoteIdent } = require('@authz/projections');
 
-const BATCH = 500;
+// Rows per applyBatch (BENCH_BATCH, default 500: the publisher's KAFKA_MAX_BATCH default).
+const BATCH = Number(process.env.BENCH_BATCH ?? 500);
 
 async function readEvents(topic) {
   const kafka = new Kafka({ brokers: process.env.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });

@@ -25,7 +25,7 @@ import pg from 'pg';
 import { basic, benchClientId, benchSecret, SEED } from './lib/clients.mjs';
 import { runToEnd, stopAll } from './lib/proc.mjs';
 import { markdown, median, svgChart } from './lib/report.mjs';
-import { mintCodes, pool, post, prepareOursContext, redeem, rotate, startLimit, startOurs, startPeer, startSuite, startTokenInMemory } from './lib/subjects.mjs';
+import { mintCodes, pool, post, prepareOursContext, redeem, rotate, startLimit, startOurs, startPeer, startRevocation, startSuite, startTokenInMemory } from './lib/subjects.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ALL = ['cc', 'cc-1000', 'code', 'refresh', 'introspect', 'password', 'emission', 'projection', 'propagation'];
@@ -168,7 +168,7 @@ const THREE = ['limit', 'ours', 'peer'];
 /** Values one measured run may use (warm-up included), from the fastest rate seen so far, with a margin. */
 // Capped: ours mints through the real /authorize (and codes live 60 s); a run that uses them all up is
 // measured over the time it ran (at least 1 s, else it fails).
-const needed = (rps, s) => Math.min(s.authorize ? (smoke ? 4000 : 40_000) : Infinity, Math.ceil((rps ?? 15_000) * (settings.warmup + settings.duration) * 1.3) + settings.connections);
+const needed = (rps, s) => Math.min(s.authorize ? (smoke ? 4000 : 20_000) : Infinity, Math.ceil((rps ?? 15_000) * (settings.warmup + settings.duration) * 1.3) + settings.connections);
 
 const scenarios = {
   cc: {
@@ -263,12 +263,47 @@ const scenarios = {
     },
   },
   propagation: {
-    title: 'revocation propagation between two introspection replicas',
+    title: 'revocation propagation to two introspection replicas (ms)',
     short: 'propagation',
     subjects: ['ours'],
-    unavailable: 'needs issue 5 (POST /revoke, the revocation set of each introspection replica): merge main when it lands',
+    unit: 'ms',
+    // Tokens revoked one after another (POST /revoke at the revocation service): the time from the
+    // revocation's answer until both introspection replicas answer active: false, each polled every ms.
+    async measure(s) {
+      const revocation = await revocationOf(s);
+      if (!revocation.revoke) throw new Unavailable('needs issue 5 (POST /revoke; the revocation set of each introspection replica, fed from oauth.revocations)');
+      const count = smoke ? 20 : 200;
+      const tokens = await pool(count, 8, async () => (await post(s.token, { grant_type: 'client_credentials', scope: 'api:read' }, DEMO_SERVICE)).access_token);
+      const delays = [];
+      for (const token of tokens) {
+        await post(revocation.revoke, { token, token_type_hint: 'access_token' }, DEMO_SERVICE);
+        const revokedAt = performance.now();
+        const seen = await Promise.all([s.introspect, revocation.replicaIntrospect].map((url) => inactiveAfter(url, token, revokedAt)));
+        delays.push(Math.max(...seen));
+      }
+      delays.sort((a, b) => a - b);
+      const at = (q) => Number(delays[Math.min(delays.length - 1, Math.floor(q * delays.length))].toFixed(2));
+      return { rps: undefined, p50: at(0.5), p99: at(0.99), max: at(1), requests: delays.length };
+    },
   },
 };
+
+class Unavailable extends Error {}
+
+async function revocationOf(s) {
+  if (!s.revocation) s.revocation = await startRevocation(ctx, s);
+  return s.revocation;
+}
+
+/** Polls /introspect every ms until the token is inactive: ms since `since` (fails after 10 s). */
+async function inactiveAfter(url, token, since) {
+  for (;;) {
+    const answer = await post(url, { token }, DEMO_API);
+    if (answer.active === false) return performance.now() - since;
+    if (performance.now() - since > 10_000) throw new Error(`${url}: a revoked token still active after 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
 
 /** Introspection tokens: 90% active, 5% revoked, 5% unknown, mixed evenly. */
 async function introspectionTokens(s, name) {
@@ -285,10 +320,18 @@ async function introspectionTokens(s, name) {
     const minted = await pool(total - inactive / 2, 16, async () => (await post(s.token, form, DEMO_SERVICE)).access_token);
     active = minted.slice(inactive / 2);
     revoked = minted.slice(0, inactive / 2);
-    if (name === 'peer') await pool(revoked.length, 8, (i) => post(s.revoke, { token: revoked[i] }, DEMO_SERVICE).catch(() => undefined));
-    // Ours has no revocation endpoint before issue 5: these stay active, so they count as unknown
-    // tokens (signed by another key) instead until it lands.
-    else revoked = await unknownJwts(revoked.length);
+    if (name === 'peer') await pool(revoked.length, 8, (i) => post(s.revoke, { token: revoked[i] }, DEMO_SERVICE));
+    else {
+      const revocation = await revocationOf(s);
+      if (revocation.revoke) {
+        await pool(revoked.length, 8, (i) => post(revocation.revoke, { token: revoked[i], token_type_hint: 'access_token' }, DEMO_SERVICE));
+        // Measured once the replica knows them all.
+        for (const token of revoked) await inactiveAfter(s.introspect, token, performance.now());
+      } else {
+        // No revocation endpoint before issue 5: unknown tokens (signed by another key) instead.
+        revoked = await unknownJwts(revoked.length);
+      }
+    }
   }
   // Unknown: well-formed, signed by a key the subject never saw (ES256 JWTs) or random (opaque).
   const unknown = name === 'peer' ? Array.from({ length: inactive / 2 }, () => randomBytes(32).toString('base64url').slice(0, 43)) : await unknownJwts(inactive / 2);
@@ -324,17 +367,43 @@ try {
     if (options.subjects) scenario.subjects = scenario.subjects.filter((name) => options.subjects.split(',').includes(name));
     const runs = Object.fromEntries(scenario.subjects.map((subjectName) => [subjectName, []]));
     let bestOfRound;
-    for (let rep = 0; rep < settings.reps; rep += 1) {
+    let unavailable;
+    let scenarioFailure;
+    for (let rep = 0; rep < settings.reps && !unavailable && !scenarioFailure; rep += 1) {
       bestOfRound = undefined;
       for (const subjectName of scenario.subjects) {
+        if (scenarioFailure) break;
         const s = await subject(subjectName);
         // The rate to size one-use values for: this subject's last run, else the fastest of this round.
         const round = { best: runs[subjectName].at(-1)?.rps ?? bestOfRound };
-        const result = await scenario.measure(s, prepared, round, subjectName);
+        let result;
+        try {
+          result = await scenario.measure(s, prepared, round, subjectName);
+        } catch (error) {
+          if (error instanceof Unavailable) {
+            unavailable = error.message;
+            break;
+          }
+          // A failed run fails the whole run (exit code 1), but the other scenarios are still measured.
+          const logs = (s.procs ?? [s.proc]).filter(Boolean).map((proc) => `--- ${proc.name}:\n${proc.output().slice(-3000)}`).join('\n');
+          log(`  ${name} ${subjectName} #${rep + 1} FAILED: ${error.message}\n${logs}`);
+          scenarioFailure = `${subjectName}: ${error.message.slice(0, 300)}`;
+          break;
+        }
         bestOfRound = Math.max(bestOfRound ?? 0, result.rps);
         runs[subjectName].push(result);
         log(`  ${name} ${subjectName} #${rep + 1}: ${JSON.stringify(result)}`);
       }
+    }
+    if (scenarioFailure) {
+      failed ??= new Error(`scenario ${name} failed: ${scenarioFailure}`);
+      results.push({ id: name, title: scenario.title, short: scenario.short, rows: [], notes: [{ subject: 'all', text: `FAILED: ${scenarioFailure.replace(/\|/g, '/').replace(/\n/g, ' ')}` }] });
+      continue;
+    }
+    if (unavailable) {
+      log(`  ${name}: not measured: ${unavailable}`);
+      results.push({ id: name, title: scenario.title, short: scenario.short, rows: [], notes: [{ subject: 'all', text: `not measured: ${unavailable}` }] });
+      continue;
     }
     const rows = scenario.subjects.map((subjectName) => {
       const all = runs[subjectName];
@@ -439,7 +508,10 @@ if (row('emission', 'ours')?.toLimit) {
   goal('Kafka emission overhead ≤ 10% loss', `${(100 * loss).toFixed(1)}% fewer req/s (${(100 * cpuLoss).toFixed(1)}% by CPU per request)`, loss <= 0.1);
 }
 if (row('projection', 'ours')) goal('projection writes ≥ 50k rows/s', `${Math.round(row('projection', 'ours').rps).toLocaleString('en-US')} rows/s`, row('projection', 'ours').rps >= 50_000);
-if (results.some((scenario) => scenario.id === 'propagation')) goal('revocation propagation p99 ≤ 50 ms, max ≤ 250 ms', 'not measured yet (issue 5)', undefined);
+if (row('propagation', 'ours')) {
+  const ours = row('propagation', 'ours');
+  goal('revocation propagation p99 ≤ 50 ms, max ≤ 250 ms', `p50 ${ours.p50} ms, p99 ${ours.p99} ms, max ${Math.max(...ours.raw.map((r) => r.max))} ms`, ours.p99 <= 50 && Math.max(...ours.raw.map((r) => r.max)) <= 250);
+} else if (results.some((scenario) => scenario.id === 'propagation')) goal('revocation propagation p99 ≤ 50 ms, max ≤ 250 ms', 'not measured (needs issue 5)', undefined);
 
 const git = (args) => {
   try {

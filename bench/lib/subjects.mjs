@@ -84,6 +84,19 @@ export async function startOurs(ctx) {
   return { procs: [identity.proc, token.proc, introspection.proc, authorize.proc], token: `${token.url}/token`, introspect: `${introspection.url}/introspect`, authorize: authorize.url, pid: token.pid, introspectPid: introspection.pid };
 }
 
+/**
+ * The revocation service (POST /revoke, RFC 7009; issue 5) and a second introspection replica, on the
+ * other CPU: what the revocation scenarios need beside `ours`. `revoke` is undefined while the
+ * revocation service has no /revoke (before issue 5).
+ */
+export async function startRevocation(ctx, ours) {
+  const env = oursEnv(ctx);
+  const [revocation, replica] = await Promise.all([startApp(ctx, 'revocation', ctx.otherCpu, env), startApp(ctx, 'introspection', ctx.otherCpu, env)]);
+  ours.procs.push(revocation.proc, replica.proc);
+  const probe = await fetch(`${revocation.url}/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('demo-service', SEED['demo-service']) }, body: 'token=probe' });
+  return { revoke: probe.status === 404 ? undefined : `${revocation.url}/revoke`, replicaIntrospect: `${replica.url}/introspect` };
+}
+
 /** The token service alone in the embedded mode (in-memory bus, PGlite): the baseline of the emission overhead. */
 export async function startTokenInMemory(ctx) {
   const env = { ...process.env, MODE: 'embedded', HOST: '127.0.0.1', ISSUER, CLIENTS_FILE: ctx.clientsFile, ACCESS_TOKEN_TTL: '300', LOG_LEVEL: 'warn' };
@@ -116,11 +129,12 @@ export async function pool(count, concurrency, task) {
   return results;
 }
 
+/** POSTs a form; the JSON answer (an empty one, as from /revoke, is {}); anything but 200 throws. */
 async function post(url, form, authorization) {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...(authorization ? { authorization } : {}) }, body: new URLSearchParams(form) });
   const text = await response.text();
   if (response.status !== 200) throw new Error(`POST ${url} answered ${response.status}: ${text.slice(0, 300)}`);
-  return JSON.parse(text);
+  return text ? JSON.parse(text) : {};
 }
 
 export const PORTAL = basic('demo-portal', SEED['demo-portal']);
