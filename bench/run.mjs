@@ -66,7 +66,8 @@ const ctx = {
   run,
   clients: 1000,
   sutCpu: options['sut-cpu'],
-  otherCpu: options['other-cpu'],
+  // A one-CPU machine (some CI runners) shares its CPU: the figures are then not per core.
+  otherCpu: cpus().length > 1 ? options['other-cpu'] : options['sut-cpu'],
   cpuProf: options['cpu-prof'],
   prefix: `bench-${run}.`,
   redisPrefix: `bench-${run}:`,
