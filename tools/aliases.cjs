@@ -9,7 +9,8 @@ const path = require('node:path');
 const dist = path.resolve(__dirname, '..', 'dist');
 const original = Module._resolveFilename;
 Module._resolveFilename = function resolveWorkspaceAlias(request, ...rest) {
-  const match = /^@authz\/([a-z-]+)$/.exec(request);
-  if (match) return original.call(this, path.join(dist, 'libs', match[1], 'src', 'index.js'), ...rest);
+  // `@authz/<lib>` and a lib's secondary entry point `@authz/<lib>/<entry>` (resource-server/nestjs).
+  const match = /^@authz\/([a-z-]+)(?:\/([a-z-]+))?$/.exec(request);
+  if (match) return original.call(this, path.join(dist, 'libs', match[1], 'src', ...(match[2] ? [match[2]] : []), 'index.js'), ...rest);
   return original.call(this, request, ...rest);
 };

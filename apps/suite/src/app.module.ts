@@ -6,6 +6,7 @@ import { IntrospectionModule } from '@authz/introspection';
 import { type Logger } from '@authz/ports';
 import { PlatformModule, type Settings } from '@authz/platform';
 import { ProjectionsModule } from '@authz/projections';
+import { RevocationModule } from '@authz/revocation';
 import { AccessTokenModule, TokenModule } from '@authz/token';
 
 /**
@@ -23,6 +24,7 @@ export class SuiteAppModule {
         InfrastructureModule.forRoot(settings, { events: true, sql: true, signingKeys: true, ttl: true, directory: true, clients: true, codes: true, refreshFamilies: true }),
         TokenModule.register(),
         IntrospectionModule,
+        RevocationModule,
         ProjectionsModule,
         // CREDENTIAL_VERIFIER in process (no internal HTTP endpoint on the suite's public port).
         IdentityModule.inProcess(),

@@ -39,8 +39,8 @@ async function embeddedSuite(graceSeconds: number): Promise<GrantsEndpoint> {
     seedCode: (code, grant) => codes.save(sha256Hash(code), grant),
     async events(grantId) {
       // The in-process bus has appended every acknowledged event by the time the response was sent.
-      return bus
-        .readTopic(Topics.tokens)
+      // A grant's revocations are on oauth.revocations; they come after its other events here.
+      return [...bus.readTopic(Topics.tokens), ...bus.readTopic(Topics.revocations)]
         .map((record) => deserializeEnvelope(record.value))
         .filter((event) => event.subject === grantId);
     },

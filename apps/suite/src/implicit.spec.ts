@@ -82,6 +82,7 @@ describe('the implicit flow (RFC 6749 §4.2, legacy) in the all-in-one suite', (
       iat: expect.any(Number),
       exp: (claims.iat as number) + 600,
       jti: expect.any(String),
+      grant_id: expect.any(String),
       auth_time: expect.any(Number),
     });
     const jwks = (await app.inject({ method: 'GET', url: '/jwks' })).json<{ keys: Array<{ kid: string }> }>();

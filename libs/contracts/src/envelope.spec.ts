@@ -368,6 +368,7 @@ describe('the event registry', () => {
 
     expect(fields).toStrictEqual({
       'oauth.access_token.issued.v1': ['jti', 'grantId', 'grantType', 'clientId', 'sub', 'scope', 'audience', 'issuedAt', 'expiresAt', 'tokenHash'],
+      'oauth.access_token.revoked.v1': ['jti', 'grantId', 'clientId', 'sub', 'reason', 'revokedAt', 'expiresAt'],
       'oauth.signing_key.published.v1': [
         'kid',
         'alg',
@@ -401,7 +402,7 @@ describe('the event registry', () => {
       'oauth.refresh_token.rotated.v1': ['familyId', 'grantId', 'clientId', 'parentTokenHash', 'generation', 'tokenHash', 'rotatedAt', 'idleExpiresAt'],
       'oauth.refresh_token.reuse_detected.v1': ['familyId', 'grantId', 'clientId', 'presentedTokenHash', 'presentedGeneration', 'currentGeneration', 'detectedAt'],
       'oauth.authorization_code.redeemed.v1': ['codeHash', 'grantId', 'clientId', 'sub', 'redeemedAt'],
-      'oauth.grant.revoked.v1': ['grantId', 'clientId', 'subject', 'reason', 'revokedAt'],
+      'oauth.grant.revoked.v1': ['grantId', 'clientId', 'subject', 'reason', 'revokedAt', 'coversUntil'],
       'oauth.user.authenticated.v1': ['usernameHash', 'subject', 'clientId', 'clientIpHash', 'authTime'],
       'oauth.user.authentication_failed.v1': ['usernameHash', 'clientId', 'clientIpHash', 'reason', 'usernameFailures', 'lockedBy', 'lockedUntil'],
       'oauth.client.registered.v1': CLIENT_SNAPSHOT_FIELDS,
@@ -451,6 +452,7 @@ describe('the event registry', () => {
     expect(ALL_TOPICS).toEqual(['oauth.tokens', 'oauth.keys', 'oauth.dead-letter', 'oauth.identity', 'oauth.clients', 'oauth.consents', 'oauth.revocations']);
     expect(Object.fromEntries(EVENT_TYPES.map((type) => [type, topicOf(type)]))).toStrictEqual({
       'oauth.access_token.issued.v1': Topics.tokens,
+      'oauth.access_token.revoked.v1': Topics.revocations,
       'oauth.signing_key.published.v1': Topics.keys,
       'oauth.authorization_code.issued.v1': Topics.tokens,
       'oauth.consent.granted.v1': Topics.consents,
@@ -458,7 +460,7 @@ describe('the event registry', () => {
       'oauth.refresh_token.rotated.v1': Topics.tokens,
       'oauth.refresh_token.reuse_detected.v1': Topics.tokens,
       'oauth.authorization_code.redeemed.v1': Topics.tokens,
-      'oauth.grant.revoked.v1': Topics.tokens,
+      'oauth.grant.revoked.v1': Topics.revocations,
       'oauth.user.authenticated.v1': Topics.identity,
       'oauth.user.authentication_failed.v1': Topics.identity,
       'oauth.client.registered.v1': Topics.clients,

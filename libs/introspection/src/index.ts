@@ -1,3 +1,4 @@
 export * from './introspection.module';
 export * from './introspection.service';
 export * from './key-ring.service';
+export * from './access-token-verifier';

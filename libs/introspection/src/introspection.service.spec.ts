@@ -1,8 +1,10 @@
 import { constants, createHmac, KeyObject, randomBytes, sign, type webcrypto } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { MemoryEventBus } from '@authz/adapters';
+import { MemoryEventBus, migrate, PgliteDatabase } from '@authz/adapters';
 import { loadSettings } from '@authz/platform';
-import { type Clock, silentLogger } from '@authz/ports';
+import { type Clock, silentLogger, type SqlDatabase } from '@authz/ports';
+import { RevocationFeedService } from '@authz/projections';
+import { AccessTokenVerifier } from './access-token-verifier';
 import { IntrospectionService } from './introspection.service';
 import { KeyRingService } from './key-ring.service';
 
@@ -22,6 +24,7 @@ const CLAIMS = {
   iat: NOW - 10,
   jti: 'jti-0001',
   scope: 'api:read api:write',
+  grant_id: 'grant-0001',
 };
 const HEADER = { alg: 'ES256', typ: 'at+jwt', kid: KID };
 
@@ -31,6 +34,8 @@ let ours: KeyPair;
 let other: KeyPair;
 let bus: MemoryEventBus;
 let keyRing: KeyRingService;
+let db: SqlDatabase;
+let revocations: RevocationFeedService;
 let service: IntrospectionService;
 
 async function publishKey(kid: string, publicKey: webcrypto.CryptoKey): Promise<void> {
@@ -50,10 +55,16 @@ beforeAll(async () => {
   await publishKey(KID, ours.publicKey);
   keyRing = new KeyRingService(bus, settings, silentLogger);
   await keyRing.onModuleInit();
-  service = new IntrospectionService(keyRing, clock, settings);
+  db = await PgliteDatabase.create({ logger: silentLogger });
+  await migrate(db, { logger: silentLogger });
+  revocations = new RevocationFeedService(db, bus, clock, settings, silentLogger);
+  await revocations.onModuleInit();
+  service = new IntrospectionService(new AccessTokenVerifier(keyRing, clock, settings), revocations);
 });
 
 afterAll(async () => {
+  await revocations?.onModuleDestroy();
+  await db?.close();
   await keyRing?.onModuleDestroy();
   await bus?.close();
 });
@@ -168,6 +179,8 @@ describe('IntrospectionService (RFC 7662 §2.2 over RFC 9068 tokens, keys from t
       ['a payload that is not JSON', () => es256Raw(HEADER, 'not json')],
       ['a payload that is not UTF-8', () => es256Raw(HEADER, Buffer.from([0x7b, 0xff, 0xfe, 0x7d]))],
       ['a missing client_id', () => es256(without('client_id'))],
+      ['a missing grant_id (every verifier needs it to apply grant revocations)', () => es256(without('grant_id'))],
+      ['a numeric grant_id', () => es256({ ...CLAIMS, grant_id: 7 })],
       ['a missing scope', () => es256(without('scope'))],
       ['a missing jti', () => es256(without('jti'))],
       ['a missing sub', () => es256(without('sub'))],
@@ -242,7 +255,7 @@ describe('KeyRingService (keys learnt from the oauth.signing_key.* lifecycle eve
 
     await replica.onModuleInit();
     try {
-      const fresh = new IntrospectionService(replica, clock, settings);
+      const fresh = new IntrospectionService(new AccessTokenVerifier(replica, clock, settings), revocations);
       expect(await fresh.introspect(await es256(CLAIMS))).toStrictEqual(active(CLAIMS));
     } finally {
       await replica.onModuleDestroy();
@@ -292,6 +305,88 @@ describe('KeyRingService (keys learnt from the oauth.signing_key.* lifecycle eve
       const padding = otherAlg === 'PS256' ? { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } : {};
       const signature = sign('sha256', Buffer.from(input), { key: KeyObject.from(pair.privateKey), ...padding });
       expect(await service.introspect(`${input}.${b64(signature)}`)).toStrictEqual({ active: false });
+    }
+  });
+});
+
+describe('IntrospectionService with the revocation feed (oauth.revocations)', () => {
+  /** Waits until the feed has applied what was published (delivery is asynchronous). */
+  async function applied(check: () => boolean): Promise<void> {
+    for (let turn = 0; turn < 1000 && !check(); turn += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect(check()).toBe(true);
+  }
+
+  it('is inactive once the token\'s grant is revoked, for every token of the grant, and only those', async () => {
+    const first = await es256({ ...CLAIMS, jti: 'jti-g1', grant_id: 'grant-revoked-1' });
+    const second = await es256({ ...CLAIMS, jti: 'jti-g2', grant_id: 'grant-revoked-1' });
+    const other = await es256({ ...CLAIMS, jti: 'jti-g3', grant_id: 'grant-kept' });
+    expect(await service.introspect(first)).toStrictEqual(active({ ...CLAIMS, jti: 'jti-g1' }));
+
+    await bus.publish({
+      type: 'oauth.grant.revoked.v1',
+      subject: 'grant-revoked-1',
+      data: { grantId: 'grant-revoked-1', clientId: 'demo-service', subject: 'demo-service', reason: 'client_request', revokedAt: NOW, coversUntil: NOW + 600 },
+    });
+    await applied(() => revocations.isGrantRevoked('grant-revoked-1'));
+
+    expect(await service.introspect(first)).toStrictEqual({ active: false });
+    expect(await service.introspect(second)).toStrictEqual({ active: false });
+    expect(await service.introspect(other)).toStrictEqual(active({ ...CLAIMS, jti: 'jti-g3' }));
+  });
+
+  it('is inactive once the token itself is revoked by jti; its grant\'s other tokens stay active', async () => {
+    const revoked = await es256({ ...CLAIMS, jti: 'jti-t1', grant_id: 'grant-t' });
+    const sibling = await es256({ ...CLAIMS, jti: 'jti-t2', grant_id: 'grant-t' });
+    await bus.publish({
+      type: 'oauth.access_token.revoked.v1',
+      subject: 'grant-t',
+      data: { jti: 'jti-t1', grantId: 'grant-t', clientId: 'demo-service', sub: 'demo-service', reason: 'client_request', revokedAt: NOW, expiresAt: NOW + 300 },
+    });
+    await applied(() => revocations.isRevoked({ jti: 'jti-t1' }));
+
+    expect(await service.introspect(revoked)).toStrictEqual({ active: false });
+    expect(await service.introspect(sibling)).toStrictEqual(active({ ...CLAIMS, jti: 'jti-t2', grant_id: 'grant-t' }));
+  });
+
+  it('ignores a revocation whose tokens have all expired already (nothing to remember)', async () => {
+    await bus.publish({
+      type: 'oauth.access_token.revoked.v1',
+      subject: 'grant-old',
+      data: { jti: 'jti-old', grantId: 'grant-old', clientId: 'demo-service', sub: 'demo-service', reason: 'client_request', revokedAt: NOW - 900, expiresAt: NOW - 300 },
+    });
+    await bus.publish({
+      type: 'oauth.grant.revoked.v1',
+      subject: 'grant-marker',
+      data: { grantId: 'grant-marker', clientId: 'demo-service', reason: 'client_request', revokedAt: NOW, coversUntil: NOW + 1 },
+    });
+    await applied(() => revocations.isGrantRevoked('grant-marker'));
+    expect(revocations.isRevoked({ jti: 'jti-old' })).toBe(false);
+  });
+
+  it('a replica started later loads the projection\'s rows still in force and reads only past its position', async () => {
+    // The projection holds one revocation in force and one expired; its position covers the first event
+    // of the topic, so a replica must not need that event again, and must read the second.
+    await db.query(
+      `INSERT INTO revocations (kind, id, grant_id, client_id, subject, reason, revoked_at, covers_until, event_id) VALUES
+         ('grant', 'grant-from-projection', 'grant-from-projection', 'demo-service', NULL, 'admin_request', to_timestamp($1), to_timestamp($2), 'event-a'),
+         ('grant', 'grant-expired', 'grant-expired', 'demo-service', NULL, 'admin_request', to_timestamp($1), to_timestamp($3), 'event-b')`,
+      [NOW - 60, NOW + 600, NOW - 1],
+    );
+    const later = new MemoryEventBus({ source: 'urn:authz:revocation' });
+    await later.publish({ type: 'oauth.grant.revoked.v1', subject: 'grant-in-first-event', data: { grantId: 'grant-in-first-event', clientId: 'c', reason: 'admin_request', revokedAt: NOW, coversUntil: NOW + 600 } });
+    await later.publish({ type: 'oauth.grant.revoked.v1', subject: 'grant-after-position', data: { grantId: 'grant-after-position', clientId: 'c', reason: 'admin_request', revokedAt: NOW, coversUntil: NOW + 600 } });
+    await db.query(`INSERT INTO projection_positions (projection, topic, partition, "offset") VALUES ('revocations', 'oauth.revocations', 0, 0)`);
+    const settings = loadSettings('introspection', {}, { ISSUER });
+    const replica = new RevocationFeedService(db, later, clock, settings, silentLogger);
+    try {
+      await replica.onModuleInit();
+      expect(replica.isGrantRevoked('grant-from-projection')).toBe(true);
+      expect(replica.isGrantRevoked('grant-expired')).toBe(false);
+      expect(replica.isGrantRevoked('grant-in-first-event')).toBe(false);
+      expect(replica.isGrantRevoked('grant-after-position')).toBe(true);
+    } finally {
+      await replica.onModuleDestroy();
+      await later.close();
     }
   });
 });

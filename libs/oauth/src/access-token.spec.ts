@@ -8,6 +8,7 @@ const input = {
   issuedAt: 1_700_000_000,
   ttlSeconds: 300,
   jti: 'Jx6vS2mQ0cS3gk0c1uJf7w',
+  grantId: 'grant-7',
 };
 
 describe('buildAccessTokenClaims (RFC 9068 §2.2)', () => {
@@ -21,6 +22,7 @@ describe('buildAccessTokenClaims (RFC 9068 §2.2)', () => {
       iat: 1_700_000_000,
       jti: 'Jx6vS2mQ0cS3gk0c1uJf7w',
       scope: 'invoices:read reports',
+      grant_id: 'grant-7',
     });
   });
 
@@ -37,6 +39,7 @@ describe('buildAccessTokenClaims (RFC 9068 §2.2)', () => {
       iat: 1_700_000_000,
       jti: 'Jx6vS2mQ0cS3gk0c1uJf7w',
       scope: 'invoices:read reports',
+      grant_id: 'grant-7',
     });
     expect(claims.aud).not.toBe(audience);
   });
@@ -47,7 +50,7 @@ describe('buildAccessTokenClaims (RFC 9068 §2.2)', () => {
 });
 
 describe('activeIntrospection (RFC 7662 §2.2)', () => {
-  it('answers every claim with active true and token_type Bearer', () => {
+  it('answers every claim but the grant id with active true and token_type Bearer', () => {
     const claims = buildAccessTokenClaims({ ...input, audience: ['https://api.example.org', 'https://reports.example.org'] });
 
     expect(activeIntrospection(claims)).toStrictEqual({

@@ -14,9 +14,21 @@ export type AccessTokenClaims = {
   iat: number;
   jti: string;
   scope: string;
+  /**
+   * The grant the token was issued under (a private claim, RFC 7519 §4.3): revoking the grant (RFC 7009,
+   * the connected-apps dashboard, a detected replay) revokes the token at every verifier that follows
+   * the revocation events, without a lookup.
+   */
+  grant_id: string;
   /** When the user authenticated (RFC 9068 §2.2.1), when a user is present. */
   auth_time?: number;
 };
+
+/**
+ * The longest lifetime an access token may have (seconds): the upper bound of ACCESS_TOKEN_TTL and of a
+ * client's `access_token_ttl`. A revocation that cannot tell the client's lifetime covers this long.
+ */
+export const MAX_ACCESS_TOKEN_TTL = 86_400;
 
 /** Random bytes drawn from the CSPRNG 4 KiB at a time: one call per 256 identifiers on the token hot path. */
 const IDENTIFIER_POOL_SIZE = 4096;
@@ -43,6 +55,7 @@ export function buildAccessTokenClaims(input: {
   issuedAt: number;
   ttlSeconds: number;
   jti: string;
+  grantId: string;
   authTime?: number;
 }): AccessTokenClaims {
   return {
@@ -55,6 +68,7 @@ export function buildAccessTokenClaims(input: {
     iat: input.issuedAt,
     jti: input.jti,
     scope: input.scope,
+    grant_id: input.grantId,
     ...(input.authTime === undefined ? {} : { auth_time: input.authTime }),
   };
 }
@@ -65,7 +79,8 @@ export function randomRefreshToken(): string {
 }
 
 /** The introspection answer for an active token (RFC 7662 §2.2). */
-export type ActiveIntrospection = AccessTokenClaims & { active: true; token_type: 'Bearer' };
+/** The grant id stays inside the token: it is a verifier's revocation key, not an RFC 7662 member. */
+export type ActiveIntrospection = Omit<AccessTokenClaims, 'grant_id'> & { active: true; token_type: 'Bearer' };
 export type IntrospectionResponse = ActiveIntrospection | { active: false };
 
 export const INACTIVE: { active: false } = Object.freeze({ active: false });

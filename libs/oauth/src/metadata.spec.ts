@@ -12,6 +12,8 @@ describe('authorizationServerMetadata (RFC 8414 §2)', () => {
       grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'password', 'implicit'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      revocation_endpoint: 'https://auth.example.org/revoke',
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       code_challenge_methods_supported: ['S256', 'plain'],
       authorization_response_iss_parameter_supported: true,
     });
@@ -28,6 +30,8 @@ describe('authorizationServerMetadata (RFC 8414 §2)', () => {
       grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', 'password', 'implicit'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      revocation_endpoint: 'https://example.org/tenant-a/revoke',
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       code_challenge_methods_supported: ['S256', 'plain'],
       authorization_response_iss_parameter_supported: true,
     });
@@ -58,6 +62,8 @@ describe('authorizationServerMetadata: what the deployment enables', () => {
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
       token_endpoint_auth_signing_alg_values_supported: ['ES256', 'RS256', 'PS256', 'EdDSA'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      revocation_endpoint: 'https://auth.example.org/revoke',
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       code_challenge_methods_supported: ['S256', 'plain'],
       authorization_response_iss_parameter_supported: true,
     });

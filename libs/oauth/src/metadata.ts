@@ -40,6 +40,9 @@ export function authorizationServerMetadata(issuer: string, options: MetadataOpt
     // RFC 8414 §2: REQUIRED when private_key_jwt is supported; "none" MUST NOT be listed.
     ...(options.privateKeyJwt ? { token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGORITHMS] } : {}),
     introspection_endpoint_auth_methods_supported: [...secretMethods],
+    // RFC 7009 via RFC 8414 §2: a public client revokes its own tokens naming itself with client_id (none).
+    revocation_endpoint: `${base}/revoke`,
+    revocation_endpoint_auth_methods_supported: [...secretMethods, ...(publicClientsServed ? ['none'] : [])],
     ...(codeFlowServed
       ? {
           // RFC 7636 via RFC 8414 §2: plain is refused unless a client is registered for it (RFC 9700 §2.1.1).

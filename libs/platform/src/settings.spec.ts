@@ -79,6 +79,12 @@ describe('loadSettings', () => {
       JWKS_MAX_AGE: 300,
       SIGNING_KEY_RETENTION: 86_400,
       SIGNING_KEY_SCHEDULER_INTERVAL: 60,
+      RESOURCE_REVOCATION: 'kafka',
+      RESOURCE_REVOCATION_STALENESS_MS: 10_000,
+      RESOURCE_INTROSPECTION_FALLBACK: true,
+      RESOURCE_INTROSPECTION_CACHE_SECONDS: 5,
+      RESOURCE_CLOCK_SKEW_SECONDS: 30,
+      RESOURCE_MAX_TOKEN_LIFETIME: 86_400,
       SERVICE: 'token',
     });
   });
@@ -173,6 +179,10 @@ describe('loadSettings', () => {
       ['KAFKA_TOPIC_PARTITIONS', '0', 'KAFKA_TOPIC_PARTITIONS: Number must be greater than or equal to 1'],
       ['DATABASE_POOL_MAX', '201', 'DATABASE_POOL_MAX: Number must be less than or equal to 200'],
       ['INTROSPECTION_URL', 'localhost 8083/verify', 'INTROSPECTION_URL: Invalid url'],
+      ['RESOURCE_JWKS_URL', 'token/jwks', 'RESOURCE_JWKS_URL: Invalid url'],
+      ['RESOURCE_REVOCATION', 'none', "RESOURCE_REVOCATION: Invalid enum value. Expected 'kafka' | 'introspection', received 'none'"],
+      ['RESOURCE_INTROSPECTION_FALLBACK', 'yes', "RESOURCE_INTROSPECTION_FALLBACK: Invalid enum value. Expected 'true' | 'false', received 'yes'"],
+      ['RESOURCE_MAX_TOKEN_LIFETIME', '86401', 'RESOURCE_MAX_TOKEN_LIFETIME: Number must be less than or equal to 86400'],
       ['ISSUER', 'https://auth.example.org/?tenant=a', 'ISSUER: the issuer must have no query or fragment (RFC 8414 §2)'],
       ['ISSUER', 'https://auth.example.org/#frag', 'ISSUER: the issuer must have no query or fragment (RFC 8414 §2)'],
       ['ISSUER', 'ftp://auth.example.org', 'ISSUER: the issuer must be an https URL (http only for local development)'],

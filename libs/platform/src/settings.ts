@@ -79,7 +79,7 @@ export const settingsSchema = z.object({
     .refine((value) => /^https?:\/\//.test(value), 'the issuer must be an https URL (http only for local development)')
     .default('http://localhost:8080'),
   /** Lifetime of access tokens in seconds (a client's registration may override it). */
-  ACCESS_TOKEN_TTL: int(30, 86_400).default(600),
+  ACCESS_TOKEN_TTL: int(30, 86_400).default(600), // 86 400: MAX_ACCESS_TOKEN_TTL in libs/oauth
   /** base64url of 32 random bytes: encrypts the signing keys at rest (AES-256-GCM). */
   KEY_ENCRYPTION_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected base64url of 32 bytes').optional(),
   /** JSON file with the registered clients (deploy/seed/clients.json). */
@@ -226,6 +226,30 @@ export const settingsSchema = z.object({
    * setting, every attempt counts against the ingress's address.
    */
   TRUST_PROXY: trustProxy.optional(),
+
+  // --- resource server (demo-api) ---
+  // (INTROSPECTION_URL and RESOURCE_AUDIENCE above are the demo-api's too.)
+  /** demo-api: the JWK Set its guard verifies tokens with. Unset: `<ISSUER>/jwks` (the metadata's jwks_uri). */
+  RESOURCE_JWKS_URL: z.string().url().optional(),
+  /**
+   * demo-api: how its guard learns revocations. `kafka`: follows `<KAFKA_TOPIC_PREFIX>oauth.revocations`
+   * (a consumer group of its own), falling back to INTROSPECTION_URL per request while the feed is behind
+   * or stale; `introspection`: calls INTROSPECTION_URL for every token (short positive cache).
+   */
+  RESOURCE_REVOCATION: z.enum(['kafka', 'introspection']).default('kafka'),
+  /** demo-api: the revocation feed counts as stale (fallback or 503) after this long without a completed fetch, ms. */
+  RESOURCE_REVOCATION_STALENESS_MS: int(1000, 600_000).default(10_000),
+  /** demo-api: with RESOURCE_REVOCATION=kafka, whether a behind or stale feed falls back to introspection (else 503 temporarily_unavailable). */
+  RESOURCE_INTROSPECTION_FALLBACK: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
+  /** demo-api: client id and secret for INTROSPECTION_URL when it is the RFC 7662 /introspect (both or neither; unset for the internal /verify). */
+  RESOURCE_INTROSPECTION_CLIENT_ID: z.string().min(1).optional(),
+  RESOURCE_INTROSPECTION_CLIENT_SECRET: z.string().min(1).optional(),
+  /** demo-api: how long an `active: true` introspection answer is reused for the same token, seconds (never past its exp; 0: never). */
+  RESOURCE_INTROSPECTION_CACHE_SECONDS: int(0, 300).default(5),
+  /** demo-api: tolerated clock difference for exp, nbf and iat, seconds. */
+  RESOURCE_CLOCK_SKEW_SECONDS: int(0, 300).default(30),
+  /** demo-api: the longest access-token lifetime (exp − iat) it accepts, seconds; also how far back its revocation feed reads at start. */
+  RESOURCE_MAX_TOKEN_LIFETIME: int(30, 86_400).default(86_400),
 });
 
 export type Settings = z.infer<typeof settingsSchema> & { SERVICE: ServiceName; PORT: number; KAFKA_CLIENT_ID: string };

@@ -21,6 +21,9 @@ export interface RefreshFamilyWriter {
   revokeGrant(revocation: GrantRevocation): Promise<void>;
 }
 
+/** What a refresh token belongs to (RFC 7009: the revocation endpoint checks the client and finds the grant). */
+export type RefreshTokenOwner = { familyId: string; grantId: string; clientId: string; subject: string; expiresAt: number; revoked: boolean };
+
 export type GrantRevocation = { grantId: string; clientId: string; reason: GrantRevocationReason; revokedAt: number };
 
 /**
@@ -46,4 +49,6 @@ export interface RefreshFamilyStore {
    * when a family knew it. A grant revoked already is left as it is and not confirmed again.
    */
   revokeGrant(revocation: GrantRevocation, confirm: (found: { subject?: string }) => Promise<void>): Promise<void>;
+  /** The family and grant of a refresh token ever issued (current or rotated), or null; no lock. */
+  findToken(tokenHash: string): Promise<RefreshTokenOwner | null>;
 }

@@ -2,6 +2,8 @@ export * from './projection';
 export * from './access-tokens.projection';
 export * from './consents.projection';
 export * from './refresh-families.projection';
+export * from './revocations.projection';
+export * from './revocation-feed.service';
 export * from './registry';
 export * from './projector';
 export * from './rebuild';

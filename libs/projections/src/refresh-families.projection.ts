@@ -15,7 +15,9 @@ type Revoked = Envelope<EventOf<'oauth.grant.revoked.v1'>>;
  */
 export const refreshFamiliesProjection: Projection = {
   name: 'refresh_families',
-  topics: ['oauth.tokens'],
+  // grant.revoked.v1 is on oauth.revocations: a revocation may be applied before its grant's families
+  // (two topics, no order between them), so a family inserted later takes the grant's revocation.
+  topics: ['oauth.tokens', 'oauth.revocations'],
   handles: ['oauth.refresh_token.issued.v1', 'oauth.refresh_token.rotated.v1', 'oauth.grant.revoked.v1'],
   tables: ['refresh_families', 'refresh_tokens', 'revoked_grants'],
   apply(events) {
@@ -38,8 +40,9 @@ function issued({ data }: Issued): Statement[] {
   return [
     {
       text: `INSERT INTO refresh_families (family_id, grant_id, client_id, subject, scope, audience, auth_time, generation, current_token_hash,
-               created_at, expires_at, idle_expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6::text[], $7, 0, $8, to_timestamp($9), to_timestamp($10), to_timestamp($11))
+               created_at, expires_at, idle_expires_at, revoked_at)
+             VALUES ($1, $2, $3, $4, $5, $6::text[], $7, 0, $8, to_timestamp($9), to_timestamp($10), to_timestamp($11),
+               (SELECT revoked_at FROM revoked_grants WHERE grant_id = $2))
              ON CONFLICT (family_id) DO NOTHING`,
       values: [data.familyId, data.grantId, data.clientId, data.sub, data.scope, data.audience, data.authTime ?? null, data.tokenHash, data.issuedAt, data.expiresAt, data.idleExpiresAt],
     },

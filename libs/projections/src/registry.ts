@@ -2,9 +2,10 @@ import { accessTokensProjection } from './access-tokens.projection';
 import { consentsProjection } from './consents.projection';
 import type { Projection } from './projection';
 import { refreshFamiliesProjection } from './refresh-families.projection';
+import { revocationsProjection } from './revocations.projection';
 
 /** Every projection the projector maintains. Adding one: a file, a migration, a line here. */
-export const PROJECTIONS: readonly Projection[] = [accessTokensProjection, consentsProjection];
+export const PROJECTIONS: readonly Projection[] = [accessTokensProjection, consentsProjection, revocationsProjection];
 
 /**
  * Every projection `projections:rebuild` can rebuild: the live ones, and command-side state whose every

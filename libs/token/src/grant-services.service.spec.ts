@@ -70,7 +70,8 @@ async function deployment(options: { grace?: number; publisher?: EventPublisher;
     });
   const start = () =>
     services.issueRefreshToken({ client: webApp, grantId: 'grant-1', grantType: 'authorization_code', subject: 'alice', scopes: ['openid', 'api:read'], audience: ['https://api.example.org'], authTime: T0 - 5 });
-  const events = () => bus.readTopic(Topics.tokens).map((record) => deserializeEnvelope(record.value));
+  // A grant's revocation is on oauth.revocations; here it comes after the grant's other events.
+  const events = () => [...bus.readTopic(Topics.tokens), ...bus.readTopic(Topics.revocations)].map((record) => deserializeEnvelope(record.value));
   const eventData = () => events().map((event) => ({ type: event.type, subject: event.subject, data: event.data }));
   return { db, bus, codes, service, services, exchange, start, events, eventData, minted };
 }
@@ -141,7 +142,7 @@ describe('GrantServicesService: refresh token families on PGlite, events on the 
         subject: 'grant-1',
         data: { familyId, grantId: 'grant-1', clientId: 'web-app', presentedTokenHash: sha256Hash(first), presentedGeneration: 0, currentGeneration: 1, detectedAt: T0 + 20 },
       },
-      { type: 'oauth.grant.revoked.v1', subject: 'grant-1', data: { grantId: 'grant-1', clientId: 'web-app', subject: 'alice', reason: 'refresh_token_reuse', revokedAt: T0 + 20 } },
+      { type: 'oauth.grant.revoked.v1', subject: 'grant-1', data: { grantId: 'grant-1', clientId: 'web-app', subject: 'alice', reason: 'refresh_token_reuse', revokedAt: T0 + 20, coversUntil: T0 + 20 + 600 } },
     ]);
   });
 
@@ -230,7 +231,7 @@ describe('GrantServicesService: codes and grant revocation', () => {
 
     expect(await exchange(token)).toEqual({ outcome: 'refused', reason: 'revoked' });
     expect(eventData().slice(-1)).toEqual([
-      { type: 'oauth.grant.revoked.v1', subject: 'grant-1', data: { grantId: 'grant-1', clientId: 'web-app', subject: 'alice', reason: 'code_replay', revokedAt: T0 } },
+      { type: 'oauth.grant.revoked.v1', subject: 'grant-1', data: { grantId: 'grant-1', clientId: 'web-app', subject: 'alice', reason: 'code_replay', revokedAt: T0, coversUntil: T0 + 86_400 } },
     ]);
     // The first redemption, still running when the replay revoked its grant, gets no family.
     await expect(start()).rejects.toMatchObject({ error: 'invalid_grant' });

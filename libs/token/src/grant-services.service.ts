@@ -17,6 +17,7 @@ import {
   type ResourceOwnerCredentials,
   sha256Hash,
   InvalidGrant,
+  MAX_ACCESS_TOKEN_TTL,
   TemporarilyUnavailable,
 } from '@authz/oauth';
 import {
@@ -35,6 +36,7 @@ import {
   type StoredRefreshGrace,
 } from '@authz/ports';
 import { LOGGER, SETTINGS, type Settings } from '@authz/platform';
+import { RevocationFeedService } from '@authz/projections';
 import { KeyEncryption } from './key-encryption';
 import { KEY_ENCRYPTION } from './signing-keys.service';
 
@@ -57,6 +59,7 @@ export class GrantServicesService {
     @Inject(KEY_ENCRYPTION) private readonly sealing: KeyEncryption,
     @Inject(LOGGER) private readonly logger: Logger,
     @Optional() @Inject(CREDENTIAL_VERIFIER) private readonly credentials?: CredentialVerifier,
+    @Optional() private readonly revocations?: RevocationFeedService,
   ) {}
 
   /**
@@ -72,7 +75,8 @@ export class GrantServicesService {
       recordCodeRedeemed: (codeHash, grant) => this.recordCodeRedeemed(codeHash, grant, publish),
       revokeGrant: (revocation) =>
         this.families.revokeGrant({ ...revocation, revokedAt: this.nowSeconds() * 1000 }, (found) =>
-          publish([grantRevoked(revocation.grantId, revocation.clientId, revocation.subject ?? found.subject, revocation.reason, this.nowSeconds())]),
+          // A code replay knows the client id only: its tokens are covered for the longest lifetime a client may have.
+          publish([grantRevoked(revocation.grantId, revocation.clientId, revocation.subject ?? found.subject, revocation.reason, this.nowSeconds(), MAX_ACCESS_TOKEN_TTL)]),
         ),
       issueRefreshToken: (request) => this.issueRefreshToken(request, publish),
       exchangeRefreshToken: (request) => this.exchangeRefreshToken(request, publish),
@@ -129,6 +133,10 @@ export class GrantServicesService {
     return this.families.exchange(request.tokenHash, async (found, writer): Promise<RefreshExchangeResult> => {
       if (!found) return { outcome: 'refused', reason: 'unknown' };
       const { family, grace, presentedGeneration } = found;
+      // The revocation service marks the family revoked in this database before it publishes, so the
+      // row is the authority; the revocation set (oauth.revocations, every replica) refuses as well a
+      // grant revoked by an event whose row this database does not have (a restored backup, say).
+      if (this.revocations?.isGrantRevoked(family.grantId)) return { outcome: 'refused', reason: 'revoked' };
       const now = this.now();
       const decision = decideRefresh(family, { tokenHash: request.tokenHash, generation: presentedGeneration }, { clientId: request.client.clientId, now, ...(grace ? { grace } : {}) });
       switch (decision.kind) {
@@ -157,7 +165,7 @@ export class GrantServicesService {
                 detectedAt: at,
               },
             },
-            grantRevoked(family.grantId, family.clientId, family.subject, 'refresh_token_reuse', at),
+            grantRevoked(family.grantId, family.clientId, family.subject, 'refresh_token_reuse', at, request.client.accessTokenTtl ?? this.settings.ACCESS_TOKEN_TTL),
           ];
           // Whole seconds, as in the event: the row is exactly what folding the log gives.
           await writer.revokeGrant({ grantId: family.grantId, clientId: family.clientId, reason: 'refresh_token_reuse', revokedAt: at * 1000 });
@@ -256,6 +264,12 @@ function grantRevoked(
   subject: string | undefined,
   reason: EventOf<'oauth.grant.revoked.v1'>['data']['reason'],
   revokedAt: number,
+  accessTokenTtl: number,
 ): EventOf<'oauth.grant.revoked.v1'> {
-  return { type: 'oauth.grant.revoked.v1', subject: grantId, data: { grantId, clientId, ...(subject === undefined ? {} : { subject }), reason, revokedAt } };
+  // coversUntil: no token of a revoked grant is issued after revokedAt, so its last one expires by then.
+  return {
+    type: 'oauth.grant.revoked.v1',
+    subject: grantId,
+    data: { grantId, clientId, ...(subject === undefined ? {} : { subject }), reason, revokedAt, coversUntil: revokedAt + accessTokenTtl },
+  };
 }

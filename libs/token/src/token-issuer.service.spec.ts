@@ -60,7 +60,8 @@ function issuedEvents(bus: MemoryEventBus): Array<Envelope<Extract<DomainEvent, 
 
 describe('TokenIssuerService (RFC 9068 access tokens, recorded before they are returned)', () => {
   it('signs a JWT whose header and claims are exactly the RFC 9068 profile', async () => {
-    const issued = await issuerWith(new MemoryEventBus({ source: 'urn:authz:token' })).issueAccessToken(request());
+    const bus = new MemoryEventBus({ source: 'urn:authz:token' });
+    const issued = await issuerWith(bus).issueAccessToken(request());
 
     expect(issued).toEqual({ accessToken: expect.any(String), expiresIn: 600, scope: 'api:read api:write' });
     expect(decodeProtectedHeader(issued.accessToken)).toStrictEqual({ alg: 'ES256', typ: 'at+jwt', kid: keys.current().kid });
@@ -73,6 +74,8 @@ describe('TokenIssuerService (RFC 9068 access tokens, recorded before they are r
       iat: NOW,
       jti: expect.stringMatching(IDENTIFIER),
       scope: 'api:read api:write',
+      // The grant's id (the revocation key), the same as in the event.
+      grant_id: issuedEvents(bus)[0]!.data.grantId,
     });
   });
 

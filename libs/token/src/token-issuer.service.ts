@@ -30,6 +30,7 @@ export class TokenIssuerService implements TokenIssuer {
   async issueAccessToken(request: AccessTokenRequest, correlationId?: string): Promise<IssuedAccessToken> {
     const ttlSeconds = request.client.accessTokenTtl ?? this.settings.ACCESS_TOKEN_TTL;
     const scope = formatScope(request.scopes);
+    const grantId = request.grantId ?? randomIdentifier();
     const claims = buildAccessTokenClaims({
       issuer: this.settings.ISSUER,
       clientId: request.client.clientId,
@@ -39,10 +40,10 @@ export class TokenIssuerService implements TokenIssuer {
       issuedAt: Math.floor(this.clock.now().getTime() / 1000),
       ttlSeconds,
       jti: randomIdentifier(),
+      grantId,
       ...(request.authTime === undefined ? {} : { authTime: request.authTime }),
     });
     const accessToken = this.keys.signAccessToken(claims);
-    const grantId = request.grantId ?? randomIdentifier();
     await this.publisher.publish(
       {
         type: 'oauth.access_token.issued.v1',

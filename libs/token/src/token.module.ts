@@ -1,12 +1,13 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ClientAuthenticationModule, ClientRegistrationModule } from '@authz/clients';
+import { RevocationFeedModule } from '@authz/projections';
 import { AccessTokenModule } from './access-token.module';
 import { GrantServicesService } from './grant-services.service';
 import { TokenController } from './token.controller';
 
 /**
  * The token service's feature: /token (every grant), metadata, JWKS. Needs the event publisher, SQL
- * (signing keys, refresh token families), the authorization code store, the client registry and, for
+ * (signing keys, refresh token families, revocations: every replica follows oauth.revocations), the authorization code store, the client registry and, for
  * the password grant, a credential verifier (CREDENTIAL_VERIFIER; without one that grant answers 503).
  */
 @Module({})
@@ -14,7 +15,7 @@ export class TokenModule {
   static register(): DynamicModule {
     return {
       module: TokenModule,
-      imports: [AccessTokenModule, ClientAuthenticationModule, ClientRegistrationModule],
+      imports: [AccessTokenModule, ClientAuthenticationModule, ClientRegistrationModule, RevocationFeedModule],
       controllers: [TokenController],
       providers: [GrantServicesService],
       exports: [AccessTokenModule],

@@ -28,5 +28,8 @@ describe('retryTransientMetadata', () => {
     ).rejects.toBe(other);
     expect(calls).toBe(1);
     expect([isTransientMetadataError(unknownPartition), isTransientMetadataError(other), isTransientMetadataError(null)]).toEqual([true, false, false]);
+    // A transient error wrapped by kafkajs (retries exceeded) is still transient; a wrapped other error is not.
+    const wrapped = Object.assign(new Error('retries exceeded'), { cause: unknownPartition });
+    expect([isTransientMetadataError(wrapped), isTransientMetadataError(Object.assign(new Error('x'), { cause: other }))]).toEqual([true, false]);
   });
 });

@@ -5,8 +5,12 @@
 const TRANSIENT_METADATA_ERRORS = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'NOT_LEADER_OR_FOLLOWER']);
 
 export function isTransientMetadataError(error: unknown): boolean {
-  const type = (error as { type?: unknown } | null)?.type;
-  return typeof type === 'string' && TRANSIENT_METADATA_ERRORS.has(type);
+  // kafkajs wraps a protocol error in another (retries exceeded, non-retriable) as its `cause`.
+  for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth += 1) {
+    const type = (current as { type?: unknown }).type;
+    if (typeof type === 'string' && TRANSIENT_METADATA_ERRORS.has(type)) return true;
+  }
+  return false;
 }
 
 /** Runs `operation`, retrying transient metadata errors every `delayMs` for at most `timeoutMs`; any other error at once. */

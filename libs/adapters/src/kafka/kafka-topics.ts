@@ -71,15 +71,19 @@ export async function ensureTopics(kafka: Kafka, options: EnsureTopicsOptions): 
     if (missing.length === 0) return [];
     const configEntries = Object.entries(options.config ?? {}).map(([name, value]) => ({ name, value }));
     // kafkajs resolves false (instead of throwing) when every topic already exists: a creation race is fine.
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((topic) => ({
-        topic,
-        numPartitions: options.partitions,
-        replicationFactor: options.replicationFactor,
-        configEntries,
-      })),
-    });
+    // waitForLeaders reads the metadata of the topics just made, which a loaded broker may answer
+    // "does not host this topic-partition" for a while: retried (creating an existing topic is a no-op).
+    await retryTransientMetadata(() =>
+      admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({
+          topic,
+          numPartitions: options.partitions,
+          replicationFactor: options.replicationFactor,
+          configEntries,
+        })),
+      }),
+    );
     // Leaders elected is not yet served: until each partition's log is loaded, the broker answers
     // "does not host this topic-partition". Wait for that here, so no consumer starts on a half-made topic.
     for (const topic of missing) await retryTransientMetadata(() => admin.fetchTopicOffsets(topic));

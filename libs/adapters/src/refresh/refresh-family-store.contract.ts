@@ -47,6 +47,20 @@ export function describeRefreshFamilyStoreContract(name: string, open: () => Pro
       expect(await store.exchange(sha256Hash('never-issued'), async (locked) => locked)).toBeNull();
     });
 
+    it('tells the family and grant of a current or rotated refresh token, and whether it is revoked', async () => {
+      await store.create(family(), async () => undefined);
+      await store.exchange(sha256Hash('rt0'), async (_locked, writer) => {
+        await writer.addToken(sha256Hash('rt1'), 'family-1', 1, T0 + 1000);
+        await writer.save(family({ generation: 1, currentTokenHash: sha256Hash('rt1') }), null);
+      });
+      const owner = { familyId: 'family-1', grantId: 'grant-1', clientId: 'web-app', subject: 'alice', expiresAt: T0 + 86_400_000, revoked: false };
+      expect(await store.findToken(sha256Hash('rt1'))).toStrictEqual(owner);
+      expect(await store.findToken(sha256Hash('rt0'))).toStrictEqual(owner);
+      expect(await store.findToken(sha256Hash('never-issued'))).toBeNull();
+      await store.revokeGrant({ grantId: 'grant-1', clientId: 'web-app', reason: 'client_request', revokedAt: T0 + 2000 }, async () => undefined);
+      expect(await store.findToken(sha256Hash('rt1'))).toStrictEqual({ ...owner, revoked: true });
+    });
+
     it('keeps a family without auth_time or scope as it was', async () => {
       const { authTime: _none, ...withoutAuthTime } = family({ scopes: [] });
       await store.create(withoutAuthTime, async () => undefined);

@@ -6,6 +6,7 @@ import type {
   RefreshFamilyWriter,
   SqlDatabase,
   SqlExecutor,
+  RefreshTokenOwner,
   StoredRefreshGrace,
 } from '@authz/ports';
 
@@ -93,6 +94,17 @@ export class SqlRefreshFamilyStore implements RefreshFamilyStore {
       // A grant revoked already (a second replay of its code) is not announced again.
       if (newlyRevoked) await confirm(subject === undefined ? {} : { subject });
     });
+  }
+
+  async findToken(tokenHash: string): Promise<RefreshTokenOwner | null> {
+    const { rows } = await this.db.query<{ family_id: string; grant_id: string; client_id: string; subject: string; expires_at: Date; revoked_at: Date | null }>(
+      `SELECT f.family_id, f.grant_id, f.client_id, f.subject, f.expires_at, f.revoked_at
+         FROM refresh_tokens t JOIN refresh_families f ON f.family_id = t.family_id WHERE t.token_hash = $1`,
+      [tokenHash],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return { familyId: row.family_id, grantId: row.grant_id, clientId: row.client_id, subject: row.subject, expiresAt: row.expires_at.getTime(), revoked: row.revoked_at !== null };
   }
 }
 

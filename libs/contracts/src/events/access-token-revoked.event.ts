@@ -24,7 +24,7 @@ export const accessTokenRevokedV1 = {
       /** The token's `sub` (the resource owner, or the client for client_credentials). */
       sub: z.string().min(1),
       reason: accessTokenRevocationReason,
-      /** Milliseconds since the epoch. */
+      /** Seconds since the epoch, like every time in the token events. */
       revokedAt: z.number().int().nonnegative(),
       /** The token's `exp` (seconds since the epoch): readers forget the revocation after it. */
       expiresAt: z.number().int().positive(),

@@ -24,6 +24,7 @@ export const grantRevokedV1 = {
       /** The resource owner of the grant, when known (a code replay after the replay window knows none). */
       subject: z.string().min(1).optional(),
       reason: grantRevocationReason,
+      /** Seconds since the epoch. */
       revokedAt: z.number().int().nonnegative(),
       /**
        * Seconds since the epoch after which no token of the grant can be valid any more (the last access

@@ -1,6 +1,7 @@
 import { createPublicKey, type JsonWebKey as NodeJsonWebKey } from 'node:crypto';
 import { z } from 'zod';
 import { clientPublicJwk, grantType, type GrantType } from '@authz/contracts';
+import { MAX_ACCESS_TOKEN_TTL } from '../access-token';
 import { isAcceptableRedirectUri } from '../authorize/redirect-uri';
 import { InvalidClientMetadata, InvalidRedirectUri } from '../errors';
 import { CLIENT_AUTH_METHODS, RESPONSE_TYPES, type RegisteredClient } from './registered-client';
@@ -103,7 +104,7 @@ const clientMetadataSchema = (policy: ClientMetadataPolicy) =>
       // Extensions of this server (the seed file's names).
       default_scope: scopeValue.optional(),
       audience: z.array(z.string().min(1).max(MAX_URI)).max(10).default([]),
-      access_token_ttl: ttl(30, 86_400).optional(),
+      access_token_ttl: ttl(30, MAX_ACCESS_TOKEN_TTL).optional(),
       refresh_token_ttl: ttl(60, 31_536_000).optional(),
       refresh_token_idle_ttl: ttl(60, 31_536_000).optional(),
       require_pkce: z.boolean().optional(),

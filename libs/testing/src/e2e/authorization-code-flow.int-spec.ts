@@ -164,7 +164,7 @@ beforeAll(async () => {
     startServiceProcess('authorize', withIdentity).then((replica) => ({ ...replica, name: 'authorize-2' })),
   ]);
   for (const service of rest) services[service.name] = service;
-  services['demo-api'] = await startServiceProcess('demo-api', { ...env, INTROSPECTION_URL: `${services.introspection!.url}/verify` });
+  services['demo-api'] = await startServiceProcess('demo-api', { ...env, INTROSPECTION_URL: `${services.introspection!.url}/verify`, RESOURCE_JWKS_URL: `${services.token!.url}/jwks` });
   clientApp = new TinyClient({ authorize: services.authorize!.url, token: services.token.url, api: services['demo-api'].url });
   await clientApp.listen();
   mkdirSync(SCREENSHOTS, { recursive: true });

@@ -76,7 +76,7 @@ beforeAll(async () => {
   const kafka = new Kafka({ brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
   consumer = kafka.consumer({ groupId: `${prefix}grants-test` });
   await consumer.connect();
-  await consumer.subscribe({ topic: `${prefix}oauth.tokens`, fromBeginning: true });
+  await consumer.subscribe({ topics: [`${prefix}oauth.tokens`, `${prefix}oauth.revocations`], fromBeginning: true });
   await consumer.run({ eachMessage: async ({ message }) => void received.push(deserializeEnvelope(message.value)) });
 }, 180_000);
 

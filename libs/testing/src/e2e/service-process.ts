@@ -41,7 +41,8 @@ export async function startServiceProcess(name: string, env: Record<string, stri
 }
 
 export async function stopServiceProcess(service: RunningService): Promise<void> {
-  if (service.process.exitCode !== null) return;
+  // Exited already (a process ended by a signal has a signalCode and no exitCode).
+  if (service.process.exitCode !== null || service.process.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => service.process.once('exit', () => resolve()));
   service.process.kill('SIGTERM');
   const timer = setTimeout(() => service.process.kill('SIGKILL'), 10_000);

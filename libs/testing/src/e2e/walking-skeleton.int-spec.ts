@@ -43,7 +43,7 @@ beforeAll(async () => {
   services.token = await startServiceProcess('token', env);
   const rest = await Promise.all(['introspection', 'revocation', 'identity', 'authorize'].map((name) => startServiceProcess(name, env)));
   for (const service of rest) services[service.name] = service;
-  services['demo-api'] = await startServiceProcess('demo-api', { ...env, INTROSPECTION_URL: `${services.introspection!.url}/verify` });
+  services['demo-api'] = await startServiceProcess('demo-api', { ...env, INTROSPECTION_URL: `${services.introspection!.url}/verify`, RESOURCE_JWKS_URL: `${services.token!.url}/jwks` });
 }, 120_000);
 
 afterAll(async () => {
@@ -56,7 +56,7 @@ describe('walking skeleton over Kafka, PostgreSQL, Redis and slapd', () => {
   it('every service reports its dependencies ready', async () => {
     const expected: Record<string, Record<string, string>> = {
       token: { kafka: 'up', postgres: 'up', redis: 'up' },
-      introspection: { kafka: 'up' },
+      introspection: { kafka: 'up', postgres: 'up' },
       revocation: { kafka: 'up', postgres: 'up' },
       identity: { kafka: 'up', redis: 'up', ldap: 'up' },
       authorize: { kafka: 'up', postgres: 'up', redis: 'up' },
@@ -80,6 +80,8 @@ describe('walking skeleton over Kafka, PostgreSQL, Redis and slapd', () => {
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
       token_endpoint_auth_signing_alg_values_supported: ['ES256', 'RS256', 'PS256', 'EdDSA'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      revocation_endpoint: `${ISSUER}/revoke`,
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       code_challenge_methods_supported: ['S256', 'plain'],
       authorization_response_iss_parameter_supported: true,
     });
@@ -112,12 +114,14 @@ describe('walking skeleton over Kafka, PostgreSQL, Redis and slapd', () => {
       iat: expect.any(Number),
       jti: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
       scope: 'api:read api:write',
+      grant_id: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
     });
     expect(claims.iat).toBeGreaterThanOrEqual(before);
 
     // The event, acknowledged by Kafka before the response: read it back from the topic.
     const event = await findEvent(`${prefix}oauth.tokens`, (value) => value.data?.jti === claims.jti);
     expect(event.key).toBe(event.value.subject);
+    expect(claims.grant_id).toBe(event.value.subject);
     expect(event.value).toEqual({
       specversion: '1.0',
       id: expect.any(String),

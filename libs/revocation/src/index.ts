@@ -1,0 +1,2 @@
+export * from './revocation.service';
+export * from './revocation.module';
