@@ -418,7 +418,8 @@ try {
         cpuUsPerRequest: median(all.map((r) => r.cpuUsPerRequest)),
         perCoreRps: median(all.map((r) => r.perCoreRps)),
         unit: scenario.unit,
-        runs: all.map((r) => r.rps),
+        // The rate of each run (propagation: its p99).
+        runs: all.map((r) => r.rps ?? r.p99),
         raw: all,
         checks: checks(all),
       };

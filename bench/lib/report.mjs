@@ -19,7 +19,7 @@ export function markdown(result) {
   for (const scenario of result.scenarios) {
     for (const row of scenario.rows) {
       lines.push(
-        `| ${scenario.title} | ${row.label} | ${fmt(row.rps)}${row.unit ? ` ${row.unit}` : ''} | ${fmt(row.p50, 2)} | ${fmt(row.p99, 2)} | ${fmt(row.max, 2)} | ${ratio(row.toLimit)} | ${ratio(row.toPeer)} | ${fmt(row.cpuUsPerRequest)} | ${ratio(row.cpuToLimit)} | ${row.runs.map((run) => fmt(run)).join(', ')} | ${row.checks ?? ''} |`,
+        `| ${scenario.title} | ${row.label} | ${row.unit === 'ms' ? '–' : `${fmt(row.rps)}${row.unit ? ` ${row.unit}` : ''}`} | ${fmt(row.p50, 2)} | ${fmt(row.p99, 2)} | ${fmt(row.max, 2)} | ${ratio(row.toLimit)} | ${ratio(row.toPeer)} | ${fmt(row.cpuUsPerRequest)} | ${ratio(row.cpuToLimit)} | ${row.unit === 'ms' ? 'p99 ' : ''}${row.runs.map((run) => fmt(run, row.unit === 'ms' ? 2 : 0)).join(', ')} | ${row.checks ?? ''} |`,
       );
     }
     for (const note of scenario.notes ?? []) lines.push(`| ${scenario.title} | *${note.subject}* | ${note.text} | | | | | | | | | |`);
