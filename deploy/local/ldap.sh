@@ -24,7 +24,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 LDAP_HOST=127.0.0.1
-LDAP_PORT=3389
+# AUTHZ_LDAP_PORT: another port, with another AUTHZ_STATE_DIR, for a second instance (tests: failover, ppolicy).
+LDAP_PORT="${AUTHZ_LDAP_PORT:-3389}"
 LDAP_URL="ldap://$LDAP_HOST:$LDAP_PORT"
 LDAP_BASE_DN="dc=example,dc=org"
 LDAP_BIND_DN="cn=authz-service,ou=services,$LDAP_BASE_DN"

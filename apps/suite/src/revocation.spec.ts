@@ -202,6 +202,29 @@ describe('POST /revoke (RFC 7009)', () => {
     ]);
   });
 
+  it('answers 503 temporarily_unavailable while the event log is down, and revokes nothing: the refresh token still works, then revokes once it is back', async () => {
+    const { accessToken, refreshToken, grantId } = await passwordTokens();
+    bus.setUnavailable(true);
+    try {
+      const response = await post('/revoke', { token: refreshToken }, LEGACY_APP);
+      expect({ status: response.statusCode, retryAfter: response.headers['retry-after'], body: response.json() }).toStrictEqual({
+        status: 503,
+        retryAfter: '1',
+        body: { error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable, retry later' },
+      });
+    } finally {
+      bus.setUnavailable(false);
+    }
+    // Nothing was written: the family's revocation rolled back with the unacknowledged event.
+    expect(revocationEvents(grantId)).toStrictEqual([]);
+    expect(await introspect(accessToken)).toMatchObject({ active: true });
+    const rotated = await refresh(refreshToken);
+    expect(rotated.status).toBe(200);
+
+    expect(await revoke({ token: rotated.body.refresh_token as string }, LEGACY_APP)).toStrictEqual(REVOKED);
+    expect(await introspect(accessToken)).toStrictEqual(INACTIVE);
+  });
+
   describe('bad input (RFC 7009 §2.2.1: the errors of RFC 6749 §5.2)', () => {
     const error = (status: number, code: string, description: string) => ({ status, body: { error: code, error_description: description } });
     async function refused(form: Record<string, string>, authorization?: string, headers: Record<string, string> = {}) {

@@ -31,7 +31,7 @@ import { HttpClientKeySets } from './clients/http-client-key-sets';
 import { LdifDirectory } from './directory/ldif-directory';
 import { HttpCredentialVerifier } from './identity/http-credential-verifier';
 import { createKafka, ensureTopics, KafkaEventPublisher, KafkaEventSubscriber } from './kafka';
-import { LdapDirectory } from './ldap/ldap-directory';
+import { ldapDirectoryFromSettings } from './ldap/ldap-settings';
 import { SqlSigningKeyStore } from './keys/sql-signing-key-store';
 import { MemoryEventBus } from './memory/memory-event-bus';
 import { MemoryTtlStore } from './memory/memory-ttl-store';
@@ -156,23 +156,7 @@ export class InfrastructureModule {
         useFactory: (logger: Logger) =>
           embedded
             ? new LdifDirectory({ path: resolve(settings.USERS_LDIF), logger })
-            : new LdapDirectory({
-                url: settings.LDAP_URL,
-                bindDn: settings.LDAP_BIND_DN,
-                bindPassword: settings.LDAP_BIND_PASSWORD,
-                baseDn: settings.LDAP_BASE_DN,
-                userFilter: settings.LDAP_USER_FILTER,
-                attributes: {
-                  subject: settings.LDAP_ATTR_SUBJECT,
-                  username: settings.LDAP_ATTR_USERNAME,
-                  name: settings.LDAP_ATTR_NAME,
-                  email: settings.LDAP_ATTR_EMAIL,
-                  groups: settings.LDAP_ATTR_GROUPS,
-                },
-                connectTimeoutMs: settings.LDAP_CONNECT_TIMEOUT_MS,
-                timeoutMs: settings.LDAP_TIMEOUT_MS,
-                logger,
-              }),
+            : ldapDirectoryFromSettings(settings, logger),
       });
     }
     if (needs.clients) {

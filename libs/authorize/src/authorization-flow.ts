@@ -17,6 +17,9 @@ import {
   sha256Hash,
   UnsafeAuthorizationRequest,
   validateAuthorizationRequest,
+  applyScopePolicy,
+  groupsNamedByPolicy,
+  type ScopePolicy,
 } from '@authz/oauth';
 import {
   type AccessTokenIssuer,
@@ -69,6 +72,8 @@ export type AuthorizationFlowDeps = {
   logger: Logger;
   issuer: string;
   codeTtlSeconds: number;
+  /** The group → scope policy (SCOPE_POLICY): scopes a user may not have are dropped from the request. */
+  scopePolicy?: ScopePolicy | undefined;
   /**
    * Mints access tokens for the legacy implicit flow (RFC 6749 §4.2): the token service's issuer
    * (same keys, same event). Without one, response_type=token is unsupported_response_type.
@@ -95,6 +100,8 @@ const MESSAGES = {
   expired: 'This sign-in request has expired or was already used. Return to the application and start again.',
   unavailable: 'Sign-in is temporarily unavailable. Please try again in a moment.',
   invalid: 'The username or password is incorrect.',
+  password_expired: 'Your password has expired. Change it, then sign in again.',
+  must_change_password: 'You must change your password before you can sign in.',
   missing: 'Enter your username and password.',
 };
 
@@ -198,12 +205,14 @@ export class AuthorizationFlow {
         this.deps.logger.warn({ reqId: context.correlationId, err: String(error) }, 'identity unavailable at login');
         return { ...(await this.loginPage(interaction, client, 503, { username, error: MESSAGES.unavailable })), retryAfter: 5 };
       }
-      if (verdict.outcome === 'invalid_credentials') return this.loginPage(interaction, client, 401, { username, error: MESSAGES.invalid });
+      if (verdict.outcome === 'invalid_credentials') return this.loginPage(interaction, client, 401, { username, error: MESSAGES[verdict.reason ?? 'invalid'] });
       if (verdict.outcome === 'locked') {
         const page = await this.loginPage(interaction, client, 429, { username, error: `Too many failed attempts. Try again in ${waitText(verdict.retryAfter)}.` });
         return { ...page, retryAfter: verdict.retryAfter };
       }
-      const user: AuthenticatedUser = { subject: verdict.user.subject, username: verdict.user.username, authTime: verdict.authTime };
+      const policy = this.deps.scopePolicy;
+      const groups = policy ? groupsNamedByPolicy(policy, verdict.user.groups) : [];
+      const user: AuthenticatedUser = { subject: verdict.user.subject, username: verdict.user.username, authTime: verdict.authTime, ...(groups.length > 0 ? { groups } : {}) };
       const session = await this.deps.sessions.seal(user, this.now());
       const next = await this.proceed(interaction, client, user, { freshLogin: true, consentGiven: false, context, status: 303 });
       return { ...next, session };
@@ -250,6 +259,12 @@ export class AuthorizationFlow {
     session: AuthenticatedUser | undefined,
     options: { freshLogin: boolean; consentGiven: boolean; context: BrowserContext; status: 302 | 303 },
   ): Promise<FlowResult> {
+    // The group → scope policy: what this user may not have is dropped from the request (not an error;
+    // the token response's `scope` shows what was granted, RFC 6749 §3.3).
+    if (session && this.deps.scopePolicy) {
+      const { granted } = applyScopePolicy(this.deps.scopePolicy, client.clientId, session.groups ?? [], interaction.request.scopes);
+      if (granted.length !== interaction.request.scopes.length) interaction = { ...interaction, request: { ...interaction.request, scopes: granted } };
+    }
     const { request } = interaction;
     const grantedScopes = session && client.skipConsent !== true ? await this.deps.consents.grantedScopes(session.subject, client.clientId) : [];
     const step = decideAuthorizationStep({ request, client, session, freshLogin: options.freshLogin, grantedScopes, consentGiven: options.consentGiven, now: this.now() });

@@ -39,14 +39,20 @@ const CALLBACK = 'http://127.0.0.1:8091/callback';
 const AUTH_TIME = Math.floor(Date.now() / 1000) - 10;
 
 const checks: CredentialCheck[] = [];
+const STAFF = 'cn=staff,ou=groups,dc=example,dc=org';
+/** The group → scope policy: `email` at demo-portal only for staff (alice); nothing else is governed. */
+const SCOPE_POLICY = JSON.stringify({ rules: [{ clients: ['demo-portal'], groups: [STAFF], scopes: ['email'] }] });
 const fakeIdentity: CredentialVerifier = {
   async verify(check): Promise<CredentialVerdict> {
     checks.push(check);
     if (check.username === 'down') throw new IdentityUnavailableError('ldap down');
     if (check.username === 'locked') return { outcome: 'locked', retryAfter: 90 };
     if (check.username === 'slowed') return { outcome: 'locked', retryAfter: 4 };
+    if (check.username === 'expired') return { outcome: 'invalid_credentials', reason: 'password_expired' };
+    if (check.username === 'reset') return { outcome: 'invalid_credentials', reason: 'must_change_password' };
     if (check.password !== `${check.username}-password` || !['alice', 'bob'].includes(check.username)) return { outcome: 'invalid_credentials' };
-    return { outcome: 'authenticated', user: { subject: check.username, dn: `uid=${check.username},ou=people,dc=example,dc=org`, username: check.username, groups: [] }, authTime: AUTH_TIME };
+    const groups = check.username === 'alice' ? [STAFF, 'cn=unrelated,ou=groups,dc=example,dc=org'] : [];
+    return { outcome: 'authenticated', user: { subject: check.username, dn: `uid=${check.username},ou=people,dc=example,dc=org`, username: check.username, groups }, authTime: AUTH_TIME };
   },
 };
 
@@ -75,7 +81,7 @@ function clientsFile(): string {
 @Module({})
 class TestAuthorizeApp {
   static create(): DynamicModule {
-    const settings = loadSettings('authorize', {}, { MODE: 'embedded', ISSUER, LOG_LEVEL: 'silent', CLIENTS_FILE: clientsFile() });
+    const settings = loadSettings('authorize', {}, { MODE: 'embedded', ISSUER, LOG_LEVEL: 'silent', CLIENTS_FILE: clientsFile(), SCOPE_POLICY });
     return {
       module: TestAuthorizeApp,
       imports: [
@@ -320,6 +326,33 @@ describe('the authorization code flow (login page, consent page, code)', () => {
     const redeemed = await codes.redeem(sha256Hash(location.searchParams.get('code')!));
     // No redirect_uri in the request: none in the grant (RFC 6749 §4.1.3).
     expect(redeemed).toEqual({ outcome: 'redeemed', grant: expect.not.objectContaining({ redirectUri: expect.anything() }) });
+  });
+
+  it('drops the scopes the group → scope policy does not give the user (not an error), also for a session', async () => {
+    const url = `/authorize?${new URLSearchParams({ response_type: 'code', client_id: 'demo-portal', scope: 'profile email', code_challenge: CHALLENGE, code_challenge_method: 'S256' })}`;
+    const grantOf = async (response: HttpResponse) => {
+      expect(response.status).toBe(response.status === 302 ? 302 : 303);
+      const redeemed = await codes.redeem(sha256Hash(new URL(locationOf(response)).searchParams.get('code')!));
+      return redeemed.outcome === 'redeemed' ? redeemed.grant.scopes : redeemed.outcome;
+    };
+    const bob = new PageBrowser(injectTransport(app));
+    expect(await grantOf(await logIn(bob, 'bob', 'bob-password', url))).toEqual(['profile']);
+    const alice = new PageBrowser(injectTransport(app));
+    expect(await grantOf(await logIn(alice, 'alice', 'alice-password', url))).toEqual(['profile', 'email']);
+    // The session keeps the groups the policy names (only those), so single sign-on decides the same way.
+    expect(await grantOf(await alice.get(url))).toEqual(['profile', 'email']);
+    expect(await grantOf(await bob.get(url))).toEqual(['profile']);
+  });
+
+  it('tells an expired or must-change password when the identity service discloses it', async () => {
+    const browser = new PageBrowser(injectTransport(app));
+    const page = await loginPage(browser);
+    const expired = await browser.post('/authorize/login', { ...hiddenFields(page.body), username: 'expired', password: 'x' });
+    expect(expired.status).toBe(401);
+    expect(expired.body).toContain('<div id="login-error" class="error" role="alert">Your password has expired. Change it, then sign in again.</div>');
+    const reset = await browser.post('/authorize/login', { ...hiddenFields(expired.body), username: 'reset', password: 'x' });
+    expect(reset.status).toBe(401);
+    expect(reset.body).toContain('<div id="login-error" class="error" role="alert">You must change your password before you can sign in.</div>');
   });
 
   it('answers a wrong password, a locked account and an identity outage on the login page, generically', async () => {

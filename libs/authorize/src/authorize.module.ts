@@ -18,7 +18,7 @@ import {
   TTL_STORE,
   type TtlStore,
 } from '@authz/ports';
-import { LOGGER, SETTINGS, type Settings } from '@authz/platform';
+import { loadScopePolicy, LOGGER, SETTINGS, type Settings } from '@authz/platform';
 import { AuthorizationFlow, pagePaths } from './authorization-flow';
 import { AuthorizeController } from './authorize.controller';
 import { ConsentStore } from './consent-store';
@@ -83,6 +83,7 @@ export class AuthorizeModule {
               logger,
               issuer: settings.ISSUER,
               codeTtlSeconds: settings.AUTHORIZATION_CODE_TTL,
+              scopePolicy: loadScopePolicy(settings.SCOPE_POLICY),
               ...(accessTokens ? { accessTokens } : {}),
             }),
         },

@@ -13,7 +13,7 @@ export type Interaction = {
   /** sha256 of the browser-binding cookie: only the browser that started the interaction continues it. */
   browser: string;
   /** Who goes through the consent page (the user who logged in, or the session's user). */
-  login?: { subject: string; username: string; authTime: number };
+  login?: { subject: string; username: string; authTime: number; groups?: string[] };
   createdAt: number;
 };
 
@@ -39,7 +39,7 @@ const interactionSchema = z
     id: z.string(),
     request: requestSchema,
     browser: z.string(),
-    login: z.object({ subject: z.string(), username: z.string(), authTime: z.number().int() }).strict().optional(),
+    login: z.object({ subject: z.string(), username: z.string(), authTime: z.number().int(), groups: z.array(z.string()).max(10_000).optional() }).strict().optional(),
     createdAt: z.number().int(),
   })
   .strict();

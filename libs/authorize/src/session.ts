@@ -48,7 +48,7 @@ export class SessionCodec {
 
   async seal(user: AuthenticatedUser, nowSeconds: number): Promise<string> {
     const key = this.keys[0]!;
-    return new EncryptJWT({ username: user.username, auth_time: user.authTime })
+    return new EncryptJWT({ username: user.username, auth_time: user.authTime, ...(user.groups && user.groups.length > 0 ? { groups: user.groups } : {}) })
       .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: key.kid })
       .setSubject(user.subject)
       .setIssuer(this.issuer)
@@ -67,9 +67,10 @@ export class SessionCodec {
         if (!key) throw new Error('unknown session key');
         return key.secret;
       }, { issuer: this.issuer, audience: `${this.issuer}#session`, currentDate: new Date(nowSeconds * 1000), keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
-      const { sub, username, auth_time: authTime } = payload;
+      const { sub, username, auth_time: authTime, groups } = payload;
       if (typeof sub !== 'string' || typeof username !== 'string' || typeof authTime !== 'number') return undefined;
-      return { subject: sub, username, authTime };
+      if (groups !== undefined && !(Array.isArray(groups) && groups.every((group) => typeof group === 'string'))) return undefined;
+      return { subject: sub, username, authTime, ...(groups !== undefined ? { groups: groups as string[] } : {}) };
     } catch {
       return undefined;
     }

@@ -403,7 +403,7 @@ describe('the event registry', () => {
       'oauth.refresh_token.reuse_detected.v1': ['familyId', 'grantId', 'clientId', 'presentedTokenHash', 'presentedGeneration', 'currentGeneration', 'detectedAt'],
       'oauth.authorization_code.redeemed.v1': ['codeHash', 'grantId', 'clientId', 'sub', 'redeemedAt'],
       'oauth.grant.revoked.v1': ['grantId', 'clientId', 'subject', 'reason', 'revokedAt', 'coversUntil'],
-      'oauth.user.authenticated.v1': ['usernameHash', 'subject', 'clientId', 'clientIpHash', 'authTime'],
+      'oauth.user.authenticated.v1': ['usernameHash', 'subject', 'clientId', 'clientIpHash', 'authTime', 'graceLoginsRemaining'],
       'oauth.user.authentication_failed.v1': ['usernameHash', 'clientId', 'clientIpHash', 'reason', 'usernameFailures', 'lockedBy', 'lockedUntil'],
       'oauth.client.registered.v1': CLIENT_SNAPSHOT_FIELDS,
       'oauth.client.updated.v1': CLIENT_SNAPSHOT_FIELDS,

@@ -65,7 +65,7 @@ export function verdictBody(verdict: CredentialVerdict): Record<string, unknown>
     case 'authenticated':
       return { outcome: 'authenticated', user: verdict.user, auth_time: verdict.authTime };
     case 'invalid_credentials':
-      return { outcome: 'invalid_credentials' };
+      return verdict.reason !== undefined ? { outcome: 'invalid_credentials', reason: verdict.reason } : { outcome: 'invalid_credentials' };
     case 'locked':
       return { outcome: 'locked', retry_after: verdict.retryAfter };
   }

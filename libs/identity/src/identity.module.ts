@@ -2,6 +2,7 @@ import { type DynamicModule, Module, type Provider } from '@nestjs/common';
 import { CLOCK, type Clock, CREDENTIAL_VERIFIER, DIRECTORY, type Directory, EVENT_PUBLISHER, type EventPublisher, type Logger, TTL_STORE, type TtlStore } from '@authz/ports';
 import { LOGGER, SETTINGS, type Settings } from '@authz/platform';
 import { AuthenticateController } from './authenticate.controller';
+import { DiagnosticsController } from './diagnostics.controller';
 import { IdentityService } from './identity.service';
 import { type LoginThrottlePolicy } from './login-throttle';
 
@@ -23,7 +24,7 @@ const providers: Provider[] = [
     provide: IdentityService,
     inject: [SETTINGS, DIRECTORY, TTL_STORE, EVENT_PUBLISHER, CLOCK, LOGGER],
     useFactory: (settings: Settings, directory: Directory, counters: TtlStore, publisher: EventPublisher, clock: Clock, logger: Logger) =>
-      new IdentityService({ directory, counters, publisher, clock, policy: loginThrottlePolicy(settings), failureFloorMs: settings.LOGIN_FAILURE_MIN_MS, logger }),
+      new IdentityService({ directory, counters, publisher, clock, policy: loginThrottlePolicy(settings), failureFloorMs: settings.LOGIN_FAILURE_MIN_MS, discloseReasons: settings.LOGIN_DISCLOSE_REASONS, logger }),
   },
   { provide: CREDENTIAL_VERIFIER, useExisting: IdentityService },
 ];
@@ -40,7 +41,7 @@ const providers: Provider[] = [
 @Module({})
 export class IdentityModule {
   static service(): DynamicModule {
-    return { module: IdentityModule, controllers: [AuthenticateController], providers, exports: [IdentityService, CREDENTIAL_VERIFIER] };
+    return { module: IdentityModule, controllers: [AuthenticateController, DiagnosticsController], providers, exports: [IdentityService, CREDENTIAL_VERIFIER] };
   }
 
   static inProcess(): DynamicModule {

@@ -427,3 +427,44 @@ describe('IdentityService', () => {
     await expect(verify('alice', 'alice-password', { clientId: '' })).rejects.toBeInstanceOf(RangeError);
   });
 });
+
+describe('IdentityService: the directory’s own reasons (ppolicy, AD sub-codes)', () => {
+  /** A directory that refuses with a given reason (as LdapDirectory does from the ppolicy control or AD's data code). */
+  function refusing(result: AuthenticationResult, discloseReasons: ReadonlyArray<'password_expired' | 'must_change_password'> = []) {
+    const base = setup();
+    const directory: Directory = { ...base.directory, findUser: async () => null, authenticate: async () => result, ping: async () => undefined, close: async () => undefined };
+    const identity = new IdentityService({ directory, counters: base.counters, publisher: base.bus, clock: base.clock, policy: POLICY, discloseReasons });
+    return { ...base, identity };
+  }
+
+  it.each(['account_locked', 'account_disabled', 'account_expired', 'not_permitted_now', 'not_permitted_here', 'no_such_user', 'password_expired', 'must_change_password'] as const)(
+    'records %s in the failure event, counts it, and tells the user only "invalid credentials" by default',
+    async (reason) => {
+      const { identity, eventData } = refusing({ outcome: 'invalid_credentials', reason });
+      expect(await identity.verify({ username: 'alice', password: 'alice-password', clientId: 'web-app', clientIp: IP })).toEqual({ outcome: 'invalid_credentials' });
+      expect(eventData()).toEqual([failed(reason, { usernameFailures: 1 })]);
+    },
+  );
+
+  it('tells an expired or must-change password when configured, never a locked or disabled account', async () => {
+    const disclose = ['password_expired', 'must_change_password'] as const;
+    for (const reason of disclose) {
+      const { identity } = refusing({ outcome: 'invalid_credentials', reason }, disclose);
+      expect(await identity.verify({ username: 'alice', password: 'alice-password', clientId: 'web-app' })).toEqual({ outcome: 'invalid_credentials', reason });
+    }
+    const { identity } = refusing({ outcome: 'invalid_credentials', reason: 'account_locked' }, disclose);
+    expect(await identity.verify({ username: 'alice', password: 'alice-password', clientId: 'web-app' })).toEqual({ outcome: 'invalid_credentials' });
+  });
+
+  it('records the grace logins left in oauth.user.authenticated.v1', async () => {
+    const { identity, eventData } = refusing({ outcome: 'authenticated', user: ALICE, passwordPolicy: { graceLoginsRemaining: 1 } });
+    expect(await identity.verify({ username: 'alice', password: 'alice-password', clientId: 'web-app', clientIp: IP })).toEqual({ outcome: 'authenticated', user: ALICE, authTime: NOW });
+    expect(eventData()).toEqual([
+      {
+        type: 'oauth.user.authenticated.v1',
+        subject: ALICE_HASH,
+        data: { usernameHash: ALICE_HASH, subject: 'alice', clientId: 'web-app', clientIpHash: IP_HASH, authTime: NOW, graceLoginsRemaining: 1 },
+      },
+    ]);
+  });
+});

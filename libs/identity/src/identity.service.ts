@@ -9,8 +9,10 @@ import {
   type CredentialVerdict,
   type CredentialVerifier,
   type Directory,
+  type DirectoryRefusalReason,
   type DirectoryUser,
   DirectoryUnavailableError,
+  type DisclosedRefusalReason,
   EventLogUnavailableError,
   type EventPublisher,
   IdentityUnavailableError,
@@ -36,6 +38,11 @@ export type IdentityServiceOptions = {
    * bind: without a floor, the difference in time tells who exists.
    */
   failureFloorMs?: number;
+  /**
+   * Refusals the user may be told about (LOGIN_DISCLOSE_REASONS): the directory refused a right password
+   * because it has expired or must be changed. Default none: every refusal is `invalid_credentials`.
+   */
+  discloseReasons?: readonly DisclosedRefusalReason[];
   logger?: Logger;
 };
 
@@ -76,6 +83,7 @@ export class IdentityService implements CredentialVerifier {
   private readonly throttle: LoginThrottle;
   private readonly logger: Logger;
   private readonly failureFloorMs: number;
+  private readonly discloseReasons: ReadonlySet<string>;
 
   constructor(options: IdentityServiceOptions) {
     this.directory = options.directory;
@@ -84,6 +92,7 @@ export class IdentityService implements CredentialVerifier {
     this.throttle = new LoginThrottle(options.counters, options.policy, options.clock);
     this.logger = (options.logger ?? silentLogger).child({ component: 'identity' });
     this.failureFloorMs = options.failureFloorMs ?? 0;
+    this.discloseReasons = new Set(options.discloseReasons ?? []);
   }
 
   async verify(check: CredentialCheck, meta: VerifyMeta = {}): Promise<CredentialVerdict> {
@@ -117,27 +126,31 @@ export class IdentityService implements CredentialVerifier {
       }
     }
 
-    let decided: { outcome: 'invalid_credentials'; usernameFailures: number } | { outcome: 'authenticated'; user: DirectoryUser };
+    let decided:
+      | { outcome: 'invalid_credentials'; usernameFailures: number; reason: DirectoryRefusalReason }
+      | { outcome: 'authenticated'; user: DirectoryUser; graceLoginsRemaining: number | undefined };
     try {
       const result = await this.bindOnce(attempt);
       if (result.outcome === 'invalid_credentials') {
         const { usernameFailures } = await this.guard(attempt, () => this.throttle.recordFailure(attempt.counters));
-        decided = { outcome: 'invalid_credentials', usernameFailures };
+        // Every refusal of the directory counts (a locked or expired account's attempts are failed attempts).
+        decided = { outcome: 'invalid_credentials', usernameFailures, reason: result.reason ?? 'invalid_credentials' };
       } else {
         await this.guard(attempt, () => this.throttle.recordSuccess(attempt.counters));
-        decided = { outcome: 'authenticated', user: result.user };
+        decided = { outcome: 'authenticated', user: result.user, graceLoginsRemaining: result.passwordPolicy?.graceLoginsRemaining };
       }
     } finally {
       if (serialized) await this.throttle.release(attempt.counters).catch(() => undefined);
     }
 
     if (decided.outcome === 'invalid_credentials') {
-      const { usernameFailures } = decided;
-      await this.record(this.failed(attempt, 'invalid_credentials', { usernameFailures }), attempt.meta);
-      this.logger.info({ usernameHash: attempt.counters.usernameHash, clientId: check.clientId, usernameFailures }, 'login failed: invalid credentials');
+      const { usernameFailures, reason } = decided;
+      await this.record(this.failed(attempt, reason, { usernameFailures }), attempt.meta);
+      this.logger.info({ usernameHash: attempt.counters.usernameHash, clientId: check.clientId, usernameFailures, reason }, 'login failed');
       const wait = this.failureFloorMs - (performance.now() - started);
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
-      return { outcome: 'invalid_credentials' };
+      // Only a reason that is configured to be told, and only one that the directory gives for a right password.
+      return this.discloseReasons.has(reason) ? { outcome: 'invalid_credentials', reason: reason as DisclosedRefusalReason } : { outcome: 'invalid_credentials' };
     }
 
     const authTime = Math.floor(this.clock.now().getTime() / 1000);
@@ -151,6 +164,7 @@ export class IdentityService implements CredentialVerifier {
           clientId: check.clientId,
           ...(attempt.eventIpHash !== undefined ? { clientIpHash: attempt.eventIpHash } : {}),
           authTime,
+          ...(decided.graceLoginsRemaining !== undefined ? { graceLoginsRemaining: decided.graceLoginsRemaining } : {}),
         },
       },
       attempt.meta,

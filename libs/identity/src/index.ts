@@ -4,3 +4,5 @@ export * from './login-throttle';
 export * from './login-subjects';
 export * from './authenticate-request';
 export * from './authenticate.controller';
+export * from './ldap-diagnostics';
+export * from './diagnostics.controller';

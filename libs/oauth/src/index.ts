@@ -23,3 +23,5 @@ export * from './resource';
 export * from './refresh-family';
 export * from './clients/client-secret';
 export * from './clients/client-metadata';
+export * from './dn';
+export * from './scope-policy';

@@ -5,3 +5,4 @@ export * from './health';
 export * from './exception.filter';
 export * from './platform.module';
 export * from './bootstrap';
+export * from './scope-policy.loader';

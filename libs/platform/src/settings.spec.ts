@@ -85,8 +85,48 @@ describe('loadSettings', () => {
       RESOURCE_INTROSPECTION_CACHE_SECONDS: 5,
       RESOURCE_CLOCK_SKEW_SECONDS: 30,
       RESOURCE_MAX_TOKEN_LIFETIME: 86_400,
+      LDAP_START_TLS: false,
+      LDAP_TLS_VERIFY: true,
+      LDAP_POOL_SIZE: 10,
+      LDAP_POOL_IDLE_MS: 240_000,
+      LDAP_BREAKER_FAILURES: 3,
+      LDAP_BREAKER_OPEN_MS: 10_000,
+      LDAP_HEALTH_CHECK_MS: 10_000,
+      LDAP_GROUP_MODE: 'memberOf',
+      LDAP_GROUP_FILTER: '(objectClass=groupOfNames)',
+      LDAP_GROUP_MEMBER_ATTR: 'member',
+      LDAP_GROUP_NESTING_DEPTH: 0,
+      LDAP_GROUPS_MAX: 200,
+      LDAP_USER_CACHE_MS: 0,
+      LOGIN_DISCLOSE_REASONS: ['password_expired', 'must_change_password'],
       SERVICE: 'token',
     });
+  });
+
+  it('reads the ldap block: failover, TLS, pool, groups, disclosed reasons', () => {
+    const settings = loadSettings('identity', {
+      LDAP_URL: 'ldaps://dc1.example.org,ldaps://dc2.example.org',
+      LDAP_START_TLS: 'true',
+      LDAP_TLS_VERIFY: 'false',
+      LDAP_POOL_IDLE_MS: '60000',
+      LDAP_GROUP_MODE: 'in_chain',
+      LDAP_GROUP_NESTING_DEPTH: '5',
+      LOGIN_DISCLOSE_REASONS: 'none',
+    });
+    expect(settings).toMatchObject({
+      LDAP_URL: 'ldaps://dc1.example.org,ldaps://dc2.example.org',
+      LDAP_START_TLS: true,
+      LDAP_TLS_VERIFY: false,
+      LDAP_POOL_IDLE_MS: 60_000,
+      LDAP_GROUP_MODE: 'in_chain',
+      LDAP_GROUP_NESTING_DEPTH: 5,
+      LOGIN_DISCLOSE_REASONS: [],
+    });
+    // AD drops idle connections at 300 s on hardened DCs: the pool must evict before.
+    expect(() => loadSettings('identity', { LDAP_POOL_IDLE_MS: '300000' })).toThrow(/LDAP_POOL_IDLE_MS/);
+    expect(() => loadSettings('identity', { LOGIN_DISCLOSE_REASONS: 'account_locked' })).toThrow(/LOGIN_DISCLOSE_REASONS/);
+    expect(() => loadSettings('identity', { LDAP_GROUP_MODE: 'cn' })).toThrow(/LDAP_GROUP_MODE/);
+    expect(() => loadSettings('identity', { LDAP_DIAGNOSTICS_TOKEN: 'short' })).toThrow(/LDAP_DIAGNOSTICS_TOKEN/);
   });
 
   it.each([

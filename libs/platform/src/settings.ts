@@ -250,6 +250,71 @@ export const settingsSchema = z.object({
   RESOURCE_CLOCK_SKEW_SECONDS: int(0, 300).default(30),
   /** demo-api: the longest access-token lifetime (exp − iat) it accepts, seconds; also how far back its revocation feed reads at start. */
   RESOURCE_MAX_TOKEN_LIFETIME: int(30, 86_400).default(86_400),
+  // --- ldap ---
+  // (LDAP_URL may also be a comma-separated list: the failover servers, in order of preference.)
+  /** StartTLS (RFC 4511 §4.14) on ldap:// URLs before any bind; ldaps:// URLs use TLS from the start. */
+  LDAP_START_TLS: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
+  /** PEM file of the CA(s) that issued the directory's certificate (ldaps://, StartTLS); the system store when unset. */
+  LDAP_TLS_CA_FILE: z.string().min(1).optional(),
+  /** Verify the directory's certificate and host name. `false` only for throwaway test servers (warning at startup). */
+  LDAP_TLS_VERIFY: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
+  /** Connections per directory server in each pool (service-account searches; user binds). */
+  LDAP_POOL_SIZE: int(1, 200).default(10),
+  /** An idle pooled connection is closed after this, ms: below AD's idle limit (900 s; 300 s on hardened DCs). */
+  LDAP_POOL_IDLE_MS: int(1000, 299_000).default(240_000),
+  /** Consecutive infrastructure failures (refused, timeout, busy) after which a server is skipped (circuit breaker). */
+  LDAP_BREAKER_FAILURES: int(1, 1000).default(3),
+  /** How long a server with an open breaker is skipped before it is tried again, ms. */
+  LDAP_BREAKER_OPEN_MS: int(100, 3_600_000).default(10_000),
+  /** How often servers with an open breaker are probed (service bind) and idle connections evicted, ms; 0: never. */
+  LDAP_HEALTH_CHECK_MS: int(0, 3_600_000).default(10_000),
+  /**
+   * How a user's groups are found: `memberOf` (the user's memberOf attribute, LDAP_ATTR_GROUPS; nested groups
+   * by each group's own), `search` (groups under LDAP_GROUP_BASE_DN whose LDAP_GROUP_MEMBER_ATTR holds the
+   * DN), `in_chain` (Active Directory's LDAP_MATCHING_RULE_IN_CHAIN: one search, nesting resolved by AD).
+   */
+  LDAP_GROUP_MODE: z.enum(['memberOf', 'search', 'in_chain']).default('memberOf'),
+  /** Base of group searches (`search`, `in_chain`); LDAP_BASE_DN when unset. */
+  LDAP_GROUP_BASE_DN: z.string().min(1).optional(),
+  /** Which entries are groups (`search`, `in_chain`): an RFC 4515 filter without placeholders. */
+  LDAP_GROUP_FILTER: z.string().min(3).default('(objectClass=groupOfNames)'),
+  /** The attribute of a group listing its members' DNs. */
+  LDAP_GROUP_MEMBER_ATTR: ldapAttribute.default('member'),
+  /** Nested group levels followed beyond the direct groups (cycles are detected); 0: direct groups only. */
+  LDAP_GROUP_NESTING_DEPTH: int(0, 20).default(0),
+  /** The most groups a user's groups claim (the authenticate answer, the session) holds; direct groups come first. */
+  LDAP_GROUPS_MAX: int(1, 10_000).default(200),
+  /**
+   * How long a user search's answer (DN, attributes, groups) is reused for that username's next login, ms;
+   * 0: every login searches. The bind is never cached (a disabled or locked account is refused at once);
+   * group changes take effect after this long. Halves the directory's work per login.
+   */
+  LDAP_USER_CACHE_MS: int(0, 600_000).default(0),
+  /**
+   * Refusals a user is told about, comma-separated, from `password_expired,must_change_password` (the directory
+   * refused a right password); `none`: every refusal is "invalid username or password". The audit event
+   * always has the precise reason.
+   */
+  LOGIN_DISCLOSE_REASONS: z
+    .string()
+    .default('password_expired,must_change_password')
+    .transform((value, ctx) => {
+      const items = value.split(',').map((item) => item.trim()).filter((item) => item.length > 0 && item !== 'none');
+      const bad = items.filter((item) => item !== 'password_expired' && item !== 'must_change_password');
+      if (bad.length > 0) ctx.addIssue({ code: 'custom', message: `unknown reasons: ${bad.join(', ')}` });
+      return items as Array<'password_expired' | 'must_change_password'>;
+    }),
+  /**
+   * The group → scope policy (README "Groups and scopes"): a JSON object, or the path of a JSON file.
+   * Unset: no policy, every allowed scope of the client may be granted (as before).
+   */
+  SCOPE_POLICY: z.string().min(1).optional(),
+  /**
+   * Bearer token (≥ 32 characters) of the identity service's admin-only diagnostics endpoint
+   * (`GET /internal/v1/ldap/diagnose`). Unset: the endpoint answers 404. Not IDENTITY_INTERNAL_TOKEN: the
+   * authorize and token services hold that one, and they must not read the directory's group structure.
+   */
+  LDAP_DIAGNOSTICS_TOKEN: z.string().min(32).optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema> & { SERVICE: ServiceName; PORT: number; KAFKA_CLIENT_ID: string };

@@ -1,5 +1,9 @@
 import type { DirectoryUser } from './directory.port';
 
+/** Refusal reasons a user may be told (the directory refused a right password). */
+export const DISCLOSABLE_REASONS = ['password_expired', 'must_change_password'] as const;
+export type DisclosedRefusalReason = (typeof DISCLOSABLE_REASONS)[number];
+
 /** One login attempt, as the authorize service (login page) or the token service (password grant) sends it. */
 export type CredentialCheck = {
   username: string;
@@ -18,8 +22,12 @@ export type CredentialCallMeta = { correlationId?: string };
 
 export type CredentialVerdict =
   | { outcome: 'authenticated'; user: DirectoryUser; /** seconds since the epoch */ authTime: number }
-  /** Wrong password or unknown user: the caller must not tell which. */
-  | { outcome: 'invalid_credentials' }
+  /**
+   * Wrong password or unknown user: the caller must not tell which. `reason` only where telling is safe
+   * and useful and the identity service is configured to (LOGIN_DISCLOSE_REASONS): the password was right
+   * but has expired or must be changed.
+   */
+  | { outcome: 'invalid_credentials'; reason?: DisclosedRefusalReason }
   /** Too many failures for this username or IP: locked until `retryAfter` seconds from now. No bind happened. */
   | { outcome: 'locked'; retryAfter: number };
 

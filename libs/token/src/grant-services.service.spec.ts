@@ -259,7 +259,7 @@ describe('GrantServicesService: resource owner credentials', () => {
     const verifier: CredentialVerifier = { verify: jest.fn(async () => verdicts.shift()!) };
     const { services } = await deployment({ verifier });
 
-    expect(await services.verifyCredentials(check)).toEqual({ outcome: 'authenticated', subject: 'alice', authTime: T0 });
+    expect(await services.verifyCredentials(check)).toEqual({ outcome: 'authenticated', subject: 'alice', authTime: T0, groups: [] });
     // The request's correlation id goes with the check (the identity events of this login carry it).
     expect((verifier.verify as jest.Mock).mock.calls[0]).toEqual([check, { correlationId: 'request-1' }]);
     expect(await services.verifyCredentials(check)).toEqual({ outcome: 'refused' });

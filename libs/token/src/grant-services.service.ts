@@ -19,6 +19,7 @@ import {
   InvalidGrant,
   MAX_ACCESS_TOKEN_TTL,
   TemporarilyUnavailable,
+  type ScopePolicy,
 } from '@authz/oauth';
 import {
   AUTHORIZATION_CODE_STORE,
@@ -35,7 +36,7 @@ import {
   type RefreshFamilyStore,
   type StoredRefreshGrace,
 } from '@authz/ports';
-import { LOGGER, SETTINGS, type Settings } from '@authz/platform';
+import { loadScopePolicy, LOGGER, SETTINGS, type Settings } from '@authz/platform';
 import { RevocationFeedService } from '@authz/projections';
 import { KeyEncryption } from './key-encryption';
 import { KEY_ENCRYPTION } from './signing-keys.service';
@@ -60,7 +61,12 @@ export class GrantServicesService {
     @Inject(LOGGER) private readonly logger: Logger,
     @Optional() @Inject(CREDENTIAL_VERIFIER) private readonly credentials?: CredentialVerifier,
     @Optional() private readonly revocations?: RevocationFeedService,
-  ) {}
+  ) {
+    this.scopePolicy = loadScopePolicy(settings.SCOPE_POLICY);
+  }
+
+  /** SCOPE_POLICY, validated at startup (a bad policy stops the service). */
+  private readonly scopePolicy: ScopePolicy | undefined;
 
   /**
    * The services for one request: its events carry the request's correlation id; a credential check
@@ -81,6 +87,7 @@ export class GrantServicesService {
       issueRefreshToken: (request) => this.issueRefreshToken(request, publish),
       exchangeRefreshToken: (request) => this.exchangeRefreshToken(request, publish),
       verifyCredentials: (check) => this.verifyCredentials(clientIp ? { ...check, clientIp } : check, correlationId),
+      ...(this.scopePolicy ? { scopePolicy: this.scopePolicy } : {}),
     };
   }
 
@@ -215,7 +222,8 @@ export class GrantServicesService {
     try {
       // The request's correlation id travels with the check: the oauth.user.* events of this login carry it.
       const verdict = await this.credentials.verify(check, correlationId ? { correlationId } : {});
-      return verdict.outcome === 'authenticated' ? { outcome: 'authenticated', subject: verdict.user.subject, authTime: verdict.authTime } : { outcome: 'refused' };
+      if (verdict.outcome === 'authenticated') return { outcome: 'authenticated', subject: verdict.user.subject, authTime: verdict.authTime, groups: verdict.user.groups };
+      return verdict.outcome === 'invalid_credentials' && verdict.reason !== undefined ? { outcome: 'refused', reason: verdict.reason } : { outcome: 'refused' };
     } catch (error) {
       if (error instanceof IdentityUnavailableError) throw new TemporarilyUnavailable('the identity service is unavailable, retry later');
       throw error;

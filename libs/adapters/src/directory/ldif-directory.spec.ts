@@ -39,7 +39,7 @@ describe('LdifDirectory', () => {
     const ldap = readFileSync(join(__dirname, '..', '..', '..', '..', 'deploy', 'local', 'ldap', 'seed.ldif'), 'utf8');
     const entries = (text: string) => text.split(/\n\s*\n/).filter((block) => /^dn: [^,]+,ou=(people|groups),/m.test(block)).map((block) => block.replace(/^#.*\n/gm, '').trim());
     expect(entries(seed)).toEqual(entries(ldap));
-    expect(entries(seed)).toHaveLength(5);
+    expect(entries(seed)).toHaveLength(6);
   });
 
   it('accepts {SSHA256} and {SSHA512} values and every one of several userPassword values', async () => {

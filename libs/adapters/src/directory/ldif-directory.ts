@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import {
   type AuthenticationResult,
   type Directory,
+  type DirectoryDiagnosis,
   DirectoryUnavailableError,
   type DirectoryUser,
   type Logger,
@@ -57,6 +58,7 @@ export class LdifDirectory implements Directory {
   private readonly people = new Map<string, Person[]>();
   private readonly allowPlaintextPasswords: boolean;
   private readonly logger: Logger;
+  private readonly source: string;
   private closed = false;
 
   /** Reads the file asynchronously (the constructor's `path` option reads it synchronously). */
@@ -66,6 +68,7 @@ export class LdifDirectory implements Directory {
 
   constructor(options: LdifDirectoryOptions) {
     const source = 'path' in options ? options.path : (options.source ?? '(inline)');
+    this.source = source;
     const text = 'path' in options ? readFileSync(options.path, 'utf8') : options.ldif;
     this.allowPlaintextPasswords = options.allowPlaintextPasswords ?? false;
     this.logger = (options.logger ?? silentLogger).child({ component: 'ldif-directory', source });
@@ -79,6 +82,12 @@ export class LdifDirectory implements Directory {
     if (this.allowPlaintextPasswords) {
       this.logger.warn({}, 'plaintext userPassword values are accepted (allowPlaintextPasswords): for demos only');
     }
+  }
+
+  /** Diagnostics: the entry and its groups (direct only: an LDIF file has no nesting), "answered" by the file. */
+  async diagnose(username: string): Promise<DirectoryDiagnosis | null> {
+    const user = await this.findUser(username);
+    return user ? { server: `ldif:${this.source}`, user, groups: user.groups.map((dn) => ({ dn, path: [dn] })) } : null;
   }
 
   async findUser(username: string): Promise<DirectoryUser | null> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  DISCLOSABLE_REASONS,
   type CredentialCallMeta,
   type CredentialCheck,
   type CredentialVerdict,
@@ -39,7 +40,7 @@ const directoryUser = z
 
 const verdictBody = z.discriminatedUnion('outcome', [
   z.object({ outcome: z.literal('authenticated'), user: directoryUser, auth_time: z.number().int().nonnegative() }).strict(),
-  z.object({ outcome: z.literal('invalid_credentials') }).strict(),
+  z.object({ outcome: z.literal('invalid_credentials'), reason: z.enum(DISCLOSABLE_REASONS).optional() }).strict(),
   z.object({ outcome: z.literal('locked'), retry_after: z.number().int().positive() }).strict(),
 ]);
 
@@ -114,7 +115,7 @@ export class HttpCredentialVerifier implements CredentialVerifier {
       case 'authenticated':
         return { outcome: 'authenticated', user: parsed.user, authTime: parsed.auth_time };
       case 'invalid_credentials':
-        return { outcome: 'invalid_credentials' };
+        return parsed.reason !== undefined ? { outcome: 'invalid_credentials', reason: parsed.reason } : { outcome: 'invalid_credentials' };
       case 'locked':
         return { outcome: 'locked', retryAfter: parsed.retry_after };
     }

@@ -42,14 +42,14 @@ function spyBinds(): { as: (dn: string) => number; total: () => number } {
 async function startProxy(): Promise<{
   url: string;
   cutAll: () => void;
-  failNextRequest: () => void;
+  failNextRequest: (containing?: string) => void;
   refuseNew: (refuse: boolean) => void;
   connections: () => number;
   close: () => Promise<void>;
 }> {
   const target = new URL(process.env.LDAP_URL!);
   const pairs = new Set<[Socket, Socket]>();
-  let failNext = false;
+  let failNext: false | string = false;
   let refuse = false;
   let accepted = 0;
   const server: Server = createServer((client) => {
@@ -67,7 +67,7 @@ async function startProxy(): Promise<{
       pairs.delete(pair);
     };
     client.on('data', (chunk) => {
-      if (failNext) {
+      if (failNext !== false && chunk.includes(failNext)) {
         failNext = false;
         drop();
         return;
@@ -92,8 +92,8 @@ async function startProxy(): Promise<{
       }
       pairs.clear();
     },
-    failNextRequest: () => {
-      failNext = true;
+    failNextRequest: (containing = '') => {
+      failNext = containing;
     },
     refuseNew: (value) => {
       refuse = value;
@@ -151,12 +151,26 @@ describe('LdapDirectory against OpenLDAP', () => {
       const proxy = await startProxy();
       const directory = new LdapDirectory(options({ url: proxy.url }));
       try {
-        await directory.findUser('alice'); // service connection up
+        expect(await directory.authenticate('alice', 'alice-password')).toMatchObject({ outcome: 'authenticated' }); // pooled connections up
+        const binds = spyBinds();
+        proxy.failNextRequest(ALICE.dn); // the user bind is cut mid-request (the search before it went through)
+        await expect(directory.authenticate('alice', 'alice-password')).rejects.toBeInstanceOf(DirectoryUnavailableError);
+        expect(binds.as(ALICE.dn)).toBe(1);
+      } finally {
+        await directory.close();
+        await proxy.close();
+      }
+    });
+
+    it('a user bind whose connection cannot even be opened is never sent (the password reaches no server)', async () => {
+      const proxy = await startProxy();
+      const directory = new LdapDirectory(options({ url: proxy.url }));
+      try {
+        await directory.findUser('alice'); // the search connection is pooled
         proxy.refuseNew(true); // the user-bind connection is dropped at once
         const binds = spyBinds();
         await expect(directory.authenticate('alice', 'alice-password')).rejects.toBeInstanceOf(DirectoryUnavailableError);
-        expect(binds.as(ALICE.dn)).toBe(1);
-        expect(binds.total()).toBe(binds.as(ALICE.dn));
+        expect(binds.as(ALICE.dn)).toBe(0);
       } finally {
         await directory.close();
         await proxy.close();
@@ -167,13 +181,18 @@ describe('LdapDirectory against OpenLDAP', () => {
   describe('service connection', () => {
     it('is bound once and reused, also by concurrent calls', async () => {
       const proxy = await startProxy();
-      const directory = new LdapDirectory(options({ url: proxy.url }));
+      const directory = new LdapDirectory(options({ url: proxy.url, pool: { size: 4 } }));
       const binds = spyBinds();
       const found = await Promise.all(Array.from({ length: 20 }, (_, i) => directory.findUser(['alice', 'bob', 'carol', 'nobody'][i % 4]!)));
       expect(found.filter(Boolean)).toHaveLength(15);
+      // A pool of at most `pool.size` connections, each bound once, then reused.
+      const opened = proxy.connections();
+      expect(opened).toBeGreaterThanOrEqual(1);
+      expect(opened).toBeLessThanOrEqual(4);
+      expect(binds.as(serviceDn())).toBe(opened);
       for (let i = 0; i < 10; i += 1) await directory.findUser('alice');
-      expect(binds.as(serviceDn())).toBe(1);
-      expect(proxy.connections()).toBe(1);
+      expect(binds.as(serviceDn())).toBe(opened);
+      expect(proxy.connections()).toBe(opened);
       await directory.close();
       await proxy.close();
     });

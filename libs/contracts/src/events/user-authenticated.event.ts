@@ -22,6 +22,8 @@ export const userAuthenticatedV1 = {
       clientIpHash: sha256Hash.optional(),
       /** When the authentication happened, seconds since the epoch (the `auth_time` claim). */
       authTime: z.number().int().nonnegative(),
+      /** The password has expired and this login used one of the directory's grace logins: how many are left (ppolicy). */
+      graceLoginsRemaining: z.number().int().nonnegative().optional(),
     })
     .strict(),
 } as const;

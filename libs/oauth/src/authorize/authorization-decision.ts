@@ -2,7 +2,14 @@ import type { RegisteredClient } from '../clients/registered-client';
 import type { AuthorizationRequest } from './authorization-request';
 
 /** Who is logged in, as the session cookie says. */
-export type AuthenticatedUser = { subject: string; username: string; /** seconds since the epoch */ authTime: number };
+export type AuthenticatedUser = {
+  subject: string;
+  username: string;
+  /** seconds since the epoch */
+  authTime: number;
+  /** The user's group DNs that the scope policy names (only those: the session cookie stays small). */
+  groups?: string[];
+};
 
 /**
  * What the authorization endpoint does next (decide, then act): each step is one of these, so the

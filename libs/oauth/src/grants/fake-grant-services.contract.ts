@@ -6,6 +6,7 @@
 import type { AuthorizationCodeGrant } from '../authorization-code';
 import type { RegisteredClient } from '../clients/registered-client';
 import { OAuthError } from '../errors';
+import type { ScopePolicy } from '../scope-policy';
 import type { RefreshFamilyState } from '../refresh-family';
 import { handleTokenRequest } from '../token-endpoint';
 import type {
@@ -41,6 +42,7 @@ export class FakeGrantServices implements GrantServices {
   refreshFamily: RefreshFamilyState | null = null;
   refreshOutcome: 'rotated' | 'grace_retry' | 'reuse_detected' | 'refused' = 'rotated';
   credentials: CredentialsResult | Error = { outcome: 'refused' };
+  scopePolicy?: ScopePolicy;
   /** Makes recordCodeRedeemed fail (an outage after the code was spent). */
   recordCodeRedeemedError: Error | undefined;
 

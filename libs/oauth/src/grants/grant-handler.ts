@@ -1,3 +1,4 @@
+import type { ScopePolicy } from '../scope-policy';
 import type { AccessTokenGrantType, GrantRevocationReason, GrantType } from '@authz/contracts';
 import type { AuthorizationCodeGrant } from '../authorization-code';
 import type { RegisteredClient } from '../clients/registered-client';
@@ -74,9 +75,10 @@ export type CodeRedemptionResult =
 export type ResourceOwnerCredentials = { username: string; password: string; clientId: string };
 
 export type CredentialsResult =
-  | { outcome: 'authenticated'; subject: string; authTime: number }
-  /** Wrong password, unknown user, or locked: the grant must not tell which. */
-  | { outcome: 'refused' };
+  /** `groups`: the user's group DNs (for the scope policy). */
+  | { outcome: 'authenticated'; subject: string; authTime: number; groups?: readonly string[] }
+  /** Wrong password, unknown user, or locked: the grant must not tell which; `reason` only where the identity service discloses it. */
+  | { outcome: 'refused'; reason?: 'password_expired' | 'must_change_password' };
 
 /**
  * The stateful services of the grants, provided by the token service. Each method that changes state
@@ -98,6 +100,8 @@ export interface GrantServices {
   exchangeRefreshToken(request: RefreshExchangeRequest): Promise<RefreshExchangeResult>;
   /** Checks resource owner credentials with the identity service (one LDAP bind), never over the log. */
   verifyCredentials(credentials: ResourceOwnerCredentials): Promise<CredentialsResult>;
+  /** The group → scope policy (SCOPE_POLICY), when one is configured. */
+  readonly scopePolicy?: ScopePolicy;
 }
 
 export type GrantContext = {

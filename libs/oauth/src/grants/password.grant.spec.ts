@@ -1,6 +1,7 @@
 import type { RegisteredClient } from '../clients/registered-client';
 import { TemporarilyUnavailable } from '../errors';
 import { sha256Hash } from '../hash';
+import { parseScopePolicy } from '../scope-policy';
 import { ACCESS_TOKEN, basic, REFRESH_TOKEN, refusal, tokenRequester } from './fake-grant-services.contract';
 
 const legacyApp: RegisteredClient = {
@@ -68,6 +69,48 @@ describe('password grant (RFC 6749 §4.3; RFC 9700 §2.4: legacy clients registe
       body: { error: 'invalid_grant', error_description: 'the resource owner credentials are invalid' },
     });
     expect(issuer.requests).toEqual([]);
+  });
+
+  it('says an expired or must-change password only when the identity service disclosed it', async () => {
+    const { request, issuer, services } = setup();
+    services.credentials = { outcome: 'refused', reason: 'password_expired' };
+    expect(await refusal(request(REQUEST, LEGACY))).toEqual({
+      status: 400,
+      headers: {},
+      body: { error: 'invalid_grant', error_description: 'the password has expired and must be changed' },
+    });
+    services.credentials = { outcome: 'refused', reason: 'must_change_password' };
+    expect(await refusal(request(REQUEST, LEGACY))).toEqual({
+      status: 400,
+      headers: {},
+      body: { error: 'invalid_grant', error_description: 'the password must be changed before signing in' },
+    });
+    expect(issuer.requests).toEqual([]);
+  });
+
+  it('drops the scopes the group → scope policy does not give the user, and says so in `scope` (RFC 6749 §3.3)', async () => {
+    const { request, issuer, services } = setup();
+    const writers = 'cn=writers,ou=groups,dc=example,dc=org';
+    services.scopePolicy = parseScopePolicy({ rules: [{ clients: ['legacy-app'], groups: [writers], scopes: ['api:write'] }] });
+
+    expect(await request({ ...REQUEST, scope: 'api:read api:write' }, LEGACY)).toStrictEqual({
+      access_token: ACCESS_TOKEN,
+      token_type: 'Bearer',
+      expires_in: 600,
+      refresh_token: REFRESH_TOKEN,
+      scope: 'api:read',
+    });
+    expect(issuer.requests[0]!.scopes).toEqual(['api:read']);
+    expect(services.calls[1]).toMatchObject({ method: 'issueRefreshToken', argument: { scopes: ['api:read'] } });
+
+    services.credentials = { outcome: 'authenticated', subject: 'alice', authTime: AUTH_TIME, groups: ['CN=Writers,OU=Groups,DC=example,DC=org'] };
+    expect(await request({ ...REQUEST, scope: 'api:read api:write' }, LEGACY)).toStrictEqual({
+      access_token: ACCESS_TOKEN,
+      token_type: 'Bearer',
+      expires_in: 600,
+      refresh_token: REFRESH_TOKEN,
+    });
+    expect(issuer.requests[1]!.scopes).toEqual(['api:read', 'api:write']);
   });
 
   it('answers 503 temporarily_unavailable when the identity service is down', async () => {

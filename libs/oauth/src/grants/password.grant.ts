@@ -3,6 +3,7 @@ import { InvalidGrant } from '../errors';
 import { parameterValues, requireParameter } from '../form';
 import { parseResources, resolveAudience } from '../resource';
 import { resolveRequestedScope, responseScope } from '../scope';
+import { applyScopePolicy } from '../scope-policy';
 import { familyAudience } from './authorization-code.grant';
 import type { GrantHandler } from './grant-handler';
 
@@ -13,6 +14,13 @@ import type { GrantHandler } from './grant-handler';
  * the credentials over a synchronous call (one LDAP bind; never over Kafka); a wrong password, an
  * unknown user and a lockout get the same invalid_grant; an outage is 503 temporarily_unavailable.
  */
+/** invalid_grant descriptions: generic, except what the identity service chose to disclose (LOGIN_DISCLOSE_REASONS). */
+const REFUSALS = {
+  invalid: 'the resource owner credentials are invalid',
+  password_expired: 'the password has expired and must be changed',
+  must_change_password: 'the password must be changed before signing in',
+} as const;
+
 export const passwordGrant: GrantHandler = {
   grantType: 'password',
   parameters: ['username', 'password', 'scope', 'resource'],
@@ -21,11 +29,13 @@ export const passwordGrant: GrantHandler = {
     const username = requireParameter(parameters, 'username');
     const password = requireParameter(parameters, 'password');
     const requestedScope = parameters.get('scope');
-    const scopes = resolveRequestedScope(requestedScope, client.scope, client.defaultScope);
+    const requestedScopes = resolveRequestedScope(requestedScope, client.scope, client.defaultScope);
     const audience = resolveAudience(parseResources(parameterValues(parameters, 'resource')), client.audience);
 
     const verdict = await services.verifyCredentials({ username, password, clientId: client.clientId });
-    if (verdict.outcome !== 'authenticated') throw new InvalidGrant('the resource owner credentials are invalid');
+    if (verdict.outcome !== 'authenticated') throw new InvalidGrant(REFUSALS[verdict.reason ?? 'invalid']);
+    // The group → scope policy drops what this user may not have (RFC 6749 §3.3: `scope` in the response says so).
+    const scopes = services.scopePolicy ? applyScopePolicy(services.scopePolicy, client.clientId, verdict.groups ?? [], requestedScopes).granted : requestedScopes;
 
     const grantId = randomIdentifier();
     const accessToken = await issuer.issueAccessToken({
