@@ -21,8 +21,51 @@ describeEventBusContract('MemoryEventBus', async () => {
   };
 });
 
+// The embedded mode's setting (infrastructure.module.ts): the same contract with a delivery linger.
+describeEventBusContract('MemoryEventBus with a 5 ms delivery linger', async () => {
+  const topic = `test.events.${++counter}`;
+  const deadLetterTopic = `${topic}.dlq`;
+  const source = 'urn:authz:test';
+  const bus = new MemoryEventBus({ source, deadLetterTopic, retryBackoffMs: 1, topicFor: () => topic, deliveryLingerMs: 5 });
+  return {
+    publisher: bus,
+    subscriber: bus,
+    topic,
+    source,
+    appendRaw: (target, key, value) => bus.appendRaw(target, key, value),
+    readDeadLetters: async () => bus.deadLetters().map(({ key, value, headers }) => ({ key, value: value.toString('utf8'), headers: { ...headers } })),
+    cleanup: () => bus.close(),
+  };
+});
+
 describe('MemoryEventBus', () => {
   const source = 'urn:authz:test';
+
+  it('with a delivery linger, hands the events published meanwhile over in one batch', async () => {
+    const bus = new MemoryEventBus({ source, deliveryLingerMs: 500 });
+    const batches: string[][] = [];
+    const subscription = await bus.subscribe({ groupId: 'g', topics: [Topics.tokens], fromBeginning: true, handle: async (batch) => void batches.push(batch.map((event) => event.offset)) });
+    await subscription.caughtUp();
+    // The subscription has started and waits for events.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await Promise.all([1, 2, 3].map((n) => bus.publish(tokenIssued(`grant-${n}`, n))));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await bus.publish(tokenIssued('grant-4', 4));
+    await eventually(() => expect(batches).toEqual([['0', '1', '2', '3']]));
+    await bus.close();
+  });
+
+  it('stops at once while it lingers', async () => {
+    const bus = new MemoryEventBus({ source, deliveryLingerMs: 60_000 });
+    const subscription = await bus.subscribe({ groupId: 'g', topics: [Topics.tokens], fromBeginning: true, handle: async () => undefined });
+    await subscription.caughtUp();
+    await bus.publish(tokenIssued('grant-1', 1));
+    await new Promise((resolve) => setImmediate(resolve));
+    const started = Date.now();
+    await subscription.stop();
+    expect(Date.now() - started).toBeLessThan(1000);
+    await bus.close();
+  });
 
   it('routes events to their contract topic by default and keeps the serialized envelope with its headers', async () => {
     const bus = new MemoryEventBus({ source });

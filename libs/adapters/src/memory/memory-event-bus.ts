@@ -25,6 +25,12 @@ export type MemoryEventBusOptions = {
   maxBatchSize?: number;
   /** Event ids remembered per subscription to skip redeliveries (default 10 000). */
   recentEventIds?: number;
+  /**
+   * How long a subscription waits, once woken by a new event, before taking its batch (ms, default 0):
+   * like a Kafka consumer's fetch wait, it lets events accumulate into one batch, so a handler with a
+   * cost per batch (a projector's transaction) pays it once per many events instead of once per event.
+   */
+  deliveryLingerMs?: number;
   /** The topic of an event type (default: the contracts' topicOf). */
   topicFor?: (type: EventType) => string;
   /** Which handler errors are an outage rather than a bad event (see deliverBatch). */
@@ -139,6 +145,7 @@ export class MemoryEventBus implements EventPublisher, EventSubscriber {
       retryBackoffMs: this.options.retryBackoffMs ?? 100,
       maxBatchSize: this.options.maxBatchSize ?? 500,
       recentEventIds: this.options.recentEventIds ?? 10_000,
+      deliveryLingerMs: this.options.deliveryLingerMs ?? 0,
       ...(this.options.isTransient ? { isTransient: this.options.isTransient } : {}),
     });
     group.active = subscription;
@@ -187,6 +194,7 @@ type SubscriptionSettings = {
   retryBackoffMs: number;
   maxBatchSize: number;
   recentEventIds: number;
+  deliveryLingerMs: number;
   isTransient?: (error: unknown) => boolean;
 };
 
@@ -238,6 +246,19 @@ class MemorySubscription implements Subscription {
     this.tracker.abort(new Error(`subscription ${this.options.groupId} stopped before it caught up`));
   }
 
+  /** Waits deliveryLingerMs (events appended meanwhile join the batch), or less if the subscription stops. */
+  private async linger(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.settings.deliveryLingerMs);
+      this.wake = () => {
+        if (this.running) return;
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wake = undefined;
+  }
+
   private async run(): Promise<void> {
     // Never deliver inside subscribe's (or publish's) call stack.
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -277,6 +298,7 @@ class MemorySubscription implements Subscription {
         // Every topic was checked in this same tick: anything appended from now on calls wake().
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = undefined;
+        if (this.settings.deliveryLingerMs > 0 && this.running) await this.linger();
       }
     }
   }
