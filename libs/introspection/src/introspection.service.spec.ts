@@ -390,3 +390,44 @@ describe('IntrospectionService with the revocation feed (oauth.revocations)', ()
     }
   });
 });
+
+describe('AccessTokenVerifier: verified tokens remembered by their hash', () => {
+  let nowSeconds = NOW;
+  const movingClock: Clock = { now: () => new Date(nowSeconds * 1000) };
+  afterEach(() => {
+    nowSeconds = NOW;
+  });
+
+  it('answers a token presented again until its exp, then refuses it exactly as a fresh verification does', async () => {
+    const verifier = new AccessTokenVerifier(keyRing, movingClock, loadSettings('introspection', {}, { ISSUER }));
+    const token = await es256({ ...CLAIMS, jti: 'jti-cache-1' });
+    expect(await verifier.verify(token)).toStrictEqual({ ...CLAIMS, jti: 'jti-cache-1' });
+    nowSeconds = NOW + 299;
+    expect(await verifier.verify(token)).toStrictEqual({ ...CLAIMS, jti: 'jti-cache-1' });
+    nowSeconds = NOW + 300;
+    expect(await verifier.verify(token)).toBeNull();
+  });
+
+  it('forgets the tokens of a signing key revoked after they were verified', async () => {
+    const pair = (await generateKeyPair('ES256', { extractable: true })) as KeyPair;
+    await publishKey('key-cache', pair.publicKey);
+    for (let turn = 0; turn < 1000 && !keyRing.find('key-cache'); turn += 1) await new Promise((resolve) => setImmediate(resolve));
+    const verifier = new AccessTokenVerifier(keyRing, movingClock, loadSettings('introspection', {}, { ISSUER }));
+    const token = await es256(CLAIMS, { ...HEADER, kid: 'key-cache' }, pair.privateKey);
+    expect(await verifier.verify(token)).toStrictEqual(CLAIMS);
+
+    await bus.publish({ type: 'oauth.signing_key.revoked.v1', subject: 'key-cache', data: { kid: 'key-cache', revokedAt: NOW } });
+    for (let turn = 0; turn < 1000 && keyRing.find('key-cache'); turn += 1) await new Promise((resolve) => setImmediate(resolve));
+
+    expect(await verifier.verify(token)).toBeNull();
+  });
+
+  it.each([['a capacity of 2 (oldest out)', '2'], ['no cache (0)', '0']])('verifies correctly with %s', async (_name, entries) => {
+    const verifier = new AccessTokenVerifier(keyRing, movingClock, loadSettings('introspection', {}, { ISSUER, VERIFIED_TOKEN_CACHE_ENTRIES: entries }));
+    const tokens = await Promise.all(['a', 'b', 'c'].map((jti) => es256({ ...CLAIMS, jti })));
+    for (let round = 0; round < 2; round += 1) {
+      for (const [n, token] of tokens.entries()) expect(await verifier.verify(token)).toStrictEqual({ ...CLAIMS, jti: ['a', 'b', 'c'][n] });
+    }
+    expect(await verifier.verify(`${tokens[0]!.slice(0, -2)}AA`)).toBeNull();
+  });
+});

@@ -99,6 +99,7 @@ describe('loadSettings', () => {
       LDAP_GROUPS_MAX: 200,
       LDAP_USER_CACHE_MS: 0,
       LOGIN_DISCLOSE_REASONS: ['password_expired', 'must_change_password'],
+      VERIFIED_TOKEN_CACHE_ENTRIES: 10_000,
       SERVICE: 'token',
     });
   });

@@ -331,6 +331,14 @@ export const settingsSchema = z.object({
    * RDNs (`cn=admins,ou=groups,dc=example,dc=org` for the default base).
    */
   ADMIN_GROUP_DN: z.string().min(3).max(512).optional(),
+  // --- introspection ---
+  /**
+   * Introspection (and revocation) replicas: how many verified access tokens are remembered (by their
+   * SHA-256, never their value, each until its exp), so a token presented again costs a hash and a map
+   * lookup instead of a signature verification. The revocation set is still checked on every request;
+   * a revoked signing key drops its tokens. 0: verify every time.
+   */
+  VERIFIED_TOKEN_CACHE_ENTRIES: int(0, 1_000_000).default(10_000),
 });
 
 export type Settings = z.infer<typeof settingsSchema> & { SERVICE: ServiceName; PORT: number; KAFKA_CLIENT_ID: string };
