@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { escapeHtml, Html, render, type TemplateValues } from '@authz/platform';
+import { escapeHtml, Html, render, scopeListItem, type TemplateValues } from '@authz/platform';
 
 // The template renderer and escaping are shared with the dashboard's pages (libs/platform/src/browser).
 export { escapeHtml, Html, render, type TemplateValues };
@@ -10,16 +10,6 @@ type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
 /** The built-in pages: libs/authorize/ui (copied beside the compiled code by tools/copy-assets.cjs). */
 export const BUILT_IN_UI_DIR = resolve(__dirname, '..', 'ui');
-
-/** Human descriptions of well-known scopes, shown on the consent page; other scopes are shown by name. */
-const SCOPE_DESCRIPTIONS: Record<string, string> = {
-  openid: 'Know who you are',
-  profile: 'See your name and username',
-  email: 'See your email address',
-  offline_access: 'Keep access while you are away',
-  'api:read': 'Read your data in the API',
-  'api:write': 'Change your data in the API',
-};
 
 /**
  * The login, consent and error pages: a tiny template renderer (no logic in templates, escaping by
@@ -50,10 +40,7 @@ export class Pages {
   }
 
   consent(values: { clientName: string; action: string; interaction: string; formToken: string; username: string; scopes: readonly string[]; resources?: readonly string[] }): string {
-    const items = values.scopes.map((scope) => {
-      const description = SCOPE_DESCRIPTIONS[scope];
-      return description ? `<li>${escapeHtml(description)} <code>${escapeHtml(scope)}</code></li>` : `<li><code>${escapeHtml(scope)}</code></li>`;
-    });
+    const items = values.scopes.map(scopeListItem);
     // RFC 8707: the services (resources) the access is for, when the request named them.
     const resources = values.resources ?? [];
     const resourceList =

@@ -1,4 +1,4 @@
-import { escapeHtml } from '@authz/platform';
+import { escapeHtml, scopeListItem } from '@authz/platform';
 import type { ConnectedGrant } from './connected-apps.queries';
 
 /** A grant with its app's registered name (client_name), as the pages show it. */
@@ -21,15 +21,6 @@ export function dashboardPaths(accountUrl: string): DashboardPaths {
 
 /** The admin view's search: by user (subject or username) or by client id; at most one of them. */
 export type AdminSearch = { user?: string; client?: string };
-
-const SCOPE_DESCRIPTIONS: Record<string, string> = {
-  openid: 'Know who you are',
-  profile: 'See your name and username',
-  email: 'See your email address',
-  offline_access: 'Keep access while you are away',
-  'api:read': 'Read your data in the API',
-  'api:write': 'Change your data in the API',
-};
 
 /**
  * The connected-apps pages: server-rendered HTML without script (the CSP allows none), every value
@@ -171,10 +162,7 @@ function notice(text: string | undefined): string {
 
 function scopeList(scopes: readonly string[]): string {
   if (scopes.length === 0) return '<span class="muted">No scope</span>';
-  const items = scopes.map((scope) => {
-    const description = SCOPE_DESCRIPTIONS[scope];
-    return description ? `<li>${escapeHtml(description)} <code>${escapeHtml(scope)}</code></li>` : `<li><code>${escapeHtml(scope)}</code></li>`;
-  });
+  const items = scopes.map(scopeListItem);
   return `<ul class="scopes">${items.join('')}</ul>`;
 }
 
