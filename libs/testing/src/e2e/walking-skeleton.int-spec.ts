@@ -57,7 +57,7 @@ describe('walking skeleton over Kafka, PostgreSQL, Redis and slapd', () => {
     const expected: Record<string, Record<string, string>> = {
       token: { kafka: 'up', postgres: 'up', redis: 'up' },
       introspection: { kafka: 'up', postgres: 'up' },
-      revocation: { kafka: 'up', postgres: 'up' },
+      revocation: { kafka: 'up', postgres: 'up', redis: 'up' },
       identity: { kafka: 'up', redis: 'up', ldap: 'up' },
       authorize: { kafka: 'up', postgres: 'up', redis: 'up' },
     };
