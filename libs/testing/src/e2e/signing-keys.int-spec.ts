@@ -27,7 +27,7 @@ const env = serviceEnv(e2e, {
   ISSUER,
   LOG_LEVEL: 'info',
   ACCESS_TOKEN_TTL: '60',
-  SIGNING_KEY_ROTATION_INTERVAL: '15',
+  SIGNING_KEY_ROTATION_INTERVAL: '25',
   JWKS_MAX_AGE: '4',
   SIGNING_KEY_SCHEDULER_INTERVAL: '1',
   SIGNING_KEY_RETENTION: '60',
@@ -97,7 +97,7 @@ describe('signing key rotation across two token replicas, Kafka and PostgreSQL',
     expect(await introspect(first.token)).toMatchObject({ active: true });
 
     // The next key appears in both JWK Sets (learnt by event) before it signs.
-    const published = await Promise.all([tokenA, tokenB].map((service) => pollUntil(() => jwks(service), (set) => set.kids.length === 2, 20_000)));
+    const published = await Promise.all([tokenA, tokenB].map((service) => pollUntil(() => jwks(service), (set) => set.kids.length === 2, 30_000)));
     const rows = await keyRows();
     expect(rows.map((row) => row.status)).toEqual(['active', 'pending']);
     const k2 = rows[1]!;
