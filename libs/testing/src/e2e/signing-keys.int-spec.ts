@@ -1,6 +1,6 @@
 /**
  * Signing key rotation over the real services: two token replicas and an introspection replica on
- * Kafka and PostgreSQL, with a rotation every 15 s (JWKS cached 4 s, a pass every second).
+ * Kafka and PostgreSQL, with a rotation every 25 s (JWKS cached 4 s, a pass every second).
  *  - exactly one replica creates the next key (the advisory lock), both publish it, both switch to it
  *    at its activation instant;
  *  - introspection verifies tokens of the retired key and of the new one;
