@@ -277,18 +277,36 @@ const scenarios = {
     unit: 'ms',
     // Tokens revoked one after another (POST /revoke at the revocation service): the time from the
     // revocation's answer until both introspection replicas answer active: false, each polled every ms.
+    // Under moderate load: meanwhile 4 clients keep issuing tokens (oauth.tokens busy) and introspecting them.
     async measure(s) {
       const revocation = await revocationOf(s);
       if (!revocation.revoke) throw new Unavailable('needs issue 5 (POST /revoke; the revocation set of each introspection replica, fed from oauth.revocations)');
-      const count = smoke ? 20 : 200;
+      const count = smoke ? 20 : 1000;
       const tokens = await pool(count, 8, async () => (await post(s.token, { grant_type: 'client_credentials', scope: 'api:read' }, DEMO_SERVICE)).access_token);
+      let measuring = true;
+      let background = 0;
+      const load = Promise.all(
+        Array.from({ length: 4 }, async () => {
+          while (measuring) {
+            const { access_token: token } = await post(s.token, { grant_type: 'client_credentials', scope: 'api:read' }, DEMO_SERVICE);
+            await post(s.introspect, { token }, DEMO_API);
+            background += 1;
+          }
+        }),
+      );
       const delays = [];
-      for (const token of tokens) {
-        await post(revocation.revoke, { token, token_type_hint: 'access_token' }, DEMO_SERVICE);
-        const revokedAt = performance.now();
-        const seen = await Promise.all([s.introspect, revocation.replicaIntrospect].map((url) => inactiveAfter(url, token, revokedAt)));
-        delays.push(Math.max(...seen));
+      try {
+        for (const token of tokens) {
+          await post(revocation.revoke, { token, token_type_hint: 'access_token' }, DEMO_SERVICE);
+          const revokedAt = performance.now();
+          const seen = await Promise.all([s.introspect, revocation.replicaIntrospect].map((url) => inactiveAfter(url, token, revokedAt)));
+          delays.push(Math.max(...seen));
+        }
+      } finally {
+        measuring = false;
+        await load;
       }
+      log(`  propagation: ${delays.length} revocations beside ${background} background issuances and introspections`);
       delays.sort((a, b) => a - b);
       const at = (q) => Number(delays[Math.min(delays.length - 1, Math.floor(q * delays.length))].toFixed(2));
       return { rps: undefined, p50: at(0.5), p99: at(0.99), max: at(1), requests: delays.length };
