@@ -37,10 +37,9 @@ const SWEEP_INTERVAL_MS = 30_000;
  */
 @Injectable()
 export class RevocationFeedService implements OnModuleInit, OnModuleDestroy {
-  readonly set = new RevocationSet();
+  private readonly set = new RevocationSet();
   private subscription?: Subscription;
   private sweeper?: NodeJS.Timeout;
-  private listeners = new Set<() => void>();
 
   constructor(
     @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
@@ -88,12 +87,6 @@ export class RevocationFeedService implements OnModuleInit, OnModuleDestroy {
     this.applyEvent(event);
   }
 
-  /** Calls `listener` after every batch of revocations applied (tests and benchmarks measure propagation with it). */
-  onApplied(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
   private async loadSnapshot(): Promise<{ positions: Map<string, bigint>; loaded: number }> {
     return this.db.transaction(async (tx) => {
       // One snapshot for the rows and the positions: nothing applied between the two reads is missed.
@@ -116,7 +109,6 @@ export class RevocationFeedService implements OnModuleInit, OnModuleDestroy {
 
   private async apply(batch: readonly ConsumedEvent[]): Promise<void> {
     for (const { envelope } of batch) this.applyEvent(envelope);
-    for (const listener of this.listeners) listener();
   }
 
   private applyEvent(event: Envelope | EventOf<'oauth.grant.revoked.v1'> | EventOf<'oauth.access_token.revoked.v1'>): void {
