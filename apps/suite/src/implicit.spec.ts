@@ -100,7 +100,10 @@ describe('the implicit flow (RFC 6749 §4.2, legacy) in the all-in-one suite', (
       jti: claims.jti,
       token_type: 'Bearer',
     });
-    const event = issued.find((envelope) => (envelope.data as { jti: string }).jti === claims.jti);
+    // The event was acknowledged before the redirect; the in-memory bus hands it to subscribers a few ms later (its delivery linger).
+    const find = () => issued.find((envelope) => (envelope.data as { jti: string }).jti === claims.jti);
+    for (let turn = 0; turn < 200 && !find(); turn += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    const event = find();
     expect(event?.data).toEqual({
       jti: claims.jti,
       grantId: expect.any(String),
