@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { MAX_ACCESS_TOKEN_TTL } from '@authz/oauth';
 
 /** The services, each a separate process in the distributed mode; `suite` runs them all in one. */
 export const SERVICE_NAMES = ['authorize', 'token', 'introspection', 'identity', 'revocation', 'suite', 'demo-api'] as const;
@@ -79,7 +80,7 @@ export const settingsSchema = z.object({
     .refine((value) => /^https?:\/\//.test(value), 'the issuer must be an https URL (http only for local development)')
     .default('http://localhost:8080'),
   /** Lifetime of access tokens in seconds (a client's registration may override it). */
-  ACCESS_TOKEN_TTL: int(30, 86_400).default(600), // 86 400: MAX_ACCESS_TOKEN_TTL in libs/oauth
+  ACCESS_TOKEN_TTL: int(30, MAX_ACCESS_TOKEN_TTL).default(600),
   /** base64url of 32 random bytes: encrypts the signing keys at rest (AES-256-GCM). */
   KEY_ENCRYPTION_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected base64url of 32 bytes').optional(),
   /** JSON file with the registered clients (deploy/seed/clients.json). */
