@@ -1,8 +1,8 @@
 import { type RegisteredClient } from './clients/registered-client';
 import { InvalidClient, InvalidRequest, InvalidScope, OAuthError, UnauthorizedClient, UnsupportedGrantType } from './errors';
-import { type AccessTokenRequest, type IssuedAccessToken, type TokenIssuer } from './grants/grant-handler';
+import { type AccessTokenRequest, type IssuedAccessToken, type PreparedAccessToken, type TokenIssuer } from './grants/grant-handler';
 import { sha256Hash } from './hash';
-import { FakeGrantServices } from './grants/fake-grant-services.contract';
+import { FakeGrantServices, preparedAccessToken } from './grants/fake-grant-services.contract';
 import { handleTokenRequest } from './token-endpoint';
 
 // Client id and secret with the characters RFC 6749 §2.3.1 makes the client form-encode before base64:
@@ -73,6 +73,11 @@ class RecordingIssuer implements TokenIssuer {
   async issueAccessToken(request: AccessTokenRequest): Promise<IssuedAccessToken> {
     this.requests.push(request);
     return { accessToken: ACCESS_TOKEN, expiresIn: 300, scope: request.scopes.join(' ') };
+  }
+
+  prepareAccessToken(request: AccessTokenRequest): PreparedAccessToken {
+    this.requests.push(request);
+    return preparedAccessToken(request, 300, `jti-${this.requests.length}`);
   }
 }
 

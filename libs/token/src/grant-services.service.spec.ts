@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { MemoryEventBus, MemoryTtlStore, migrate, PgliteDatabase, SqlRefreshFamilyStore, TtlAuthorizationCodeStore } from '@authz/adapters';
 import { deserializeEnvelope, Topics } from '@authz/contracts';
-import { type GrantServices, type IssuedAccessToken, type RefreshFamilyState, type RegisteredClient, sha256Hash, TemporarilyUnavailable } from '@authz/oauth';
+import { type GrantServices, type IssuedAccessToken, type PreparedAccessToken, type RefreshFamilyState, type RegisteredClient, sha256Hash, TemporarilyUnavailable } from '@authz/oauth';
 import { loadSettings } from '@authz/platform';
 import { type Clock, type CredentialVerifier, EventLogUnavailableError, type EventPublisher, IdentityUnavailableError, silentLogger } from '@authz/ports';
 import { GrantServicesService } from './grant-services.service';
@@ -14,6 +14,17 @@ let nowMs = T0 * 1000;
 const clock: Clock = { now: () => new Date(nowMs) };
 const REFRESH_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const ACCESS: IssuedAccessToken = { accessToken: 'access-token', expiresIn: 600, scope: 'openid api:read' };
+/** What TokenIssuer.prepareAccessToken answers: the token and its event, not yet published. */
+function prepared(jti: string, grantType: 'authorization_code' | 'refresh_token' = 'refresh_token'): PreparedAccessToken {
+  return {
+    ...ACCESS,
+    event: {
+      type: 'oauth.access_token.issued.v1',
+      subject: 'grant-1',
+      data: { jti, grantId: 'grant-1', grantType, clientId: 'web-app', sub: 'alice', scope: 'openid api:read', audience: ['https://api.example.org'], issuedAt: T0, expiresAt: T0 + 600, tokenHash: sha256Hash('access-token') },
+    },
+  };
+}
 
 const webApp: RegisteredClient = {
   clientId: 'web-app',
@@ -63,17 +74,22 @@ async function deployment(options: { grace?: number; publisher?: EventPublisher;
     services.exchangeRefreshToken({
       tokenHash: sha256Hash(token),
       client: webApp,
-      mint: async (family) => {
+      mint: (family) => {
         minted.push(family);
-        return ACCESS;
+        return prepared(`jti-${minted.length}`);
       },
     });
   const start = () =>
-    services.issueRefreshToken({ client: webApp, grantId: 'grant-1', grantType: 'authorization_code', subject: 'alice', scopes: ['openid', 'api:read'], audience: ['https://api.example.org'], authTime: T0 - 5 });
-  // A grant's revocation is on oauth.revocations; here it comes after the grant's other events.
-  const events = () => [...bus.readTopic(Topics.tokens), ...bus.readTopic(Topics.revocations)].map((record) => deserializeEnvelope(record.value));
+    services.issueRefreshToken(
+      { client: webApp, grantId: 'grant-1', grantType: 'authorization_code', subject: 'alice', scopes: ['openid', 'api:read'], audience: ['https://api.example.org'], authTime: T0 - 5 },
+      prepared('jti-0', 'authorization_code'),
+    );
+  // A grant's revocation is on oauth.revocations; here it comes after the grant's other events. The
+  // access tokens' events, published with the family's (see 'one acknowledgement'), are left out here.
+  const allEvents = () => [...bus.readTopic(Topics.tokens), ...bus.readTopic(Topics.revocations)].map((record) => deserializeEnvelope(record.value));
+  const events = () => allEvents().filter((event) => event.type !== 'oauth.access_token.issued.v1');
   const eventData = () => events().map((event) => ({ type: event.type, subject: event.subject, data: event.data }));
-  return { db, bus, codes, service, services, exchange, start, events, eventData, minted };
+  return { db, bus, codes, service, services, exchange, start, events, allEvents, eventData, minted };
 }
 
 describe('GrantServicesService: refresh token families on PGlite, events on the bus', () => {
@@ -122,7 +138,7 @@ describe('GrantServicesService: refresh token families on PGlite, events on the 
     nowMs += 10_000;
 
     const rotated = await exchange(first);
-    expect(rotated).toEqual({ outcome: 'rotated', refreshToken: expect.stringMatching(REFRESH_TOKEN), accessToken: ACCESS });
+    expect(rotated).toEqual({ outcome: 'rotated', refreshToken: expect.stringMatching(REFRESH_TOKEN), accessToken: expect.objectContaining(ACCESS) });
     const second = (rotated as { refreshToken: string }).refreshToken;
     expect(second).not.toBe(first);
     expect(minted.map((family) => family.generation)).toEqual([0]);
@@ -152,8 +168,8 @@ describe('GrantServicesService: refresh token families on PGlite, events on the 
     const { refreshToken: child } = (await exchange(first)) as { refreshToken: string };
 
     nowMs += 4_999;
-    expect(await exchange(first)).toEqual({ outcome: 'grace_retry', refreshToken: child, accessToken: ACCESS });
-    expect(await exchange(first)).toEqual({ outcome: 'grace_retry', refreshToken: child, accessToken: ACCESS });
+    expect(await exchange(first)).toEqual({ outcome: 'grace_retry', refreshToken: child, accessToken: expect.objectContaining(ACCESS) });
+    expect(await exchange(first)).toEqual({ outcome: 'grace_retry', refreshToken: child, accessToken: expect.objectContaining(ACCESS) });
     expect(eventData().map((event) => event.type)).toEqual(['oauth.refresh_token.issued.v1', 'oauth.refresh_token.rotated.v1']);
 
     nowMs += 1;
@@ -166,7 +182,7 @@ describe('GrantServicesService: refresh token families on PGlite, events on the 
     const { refreshToken: second } = (await exchange(first)) as { refreshToken: string };
     const { refreshToken: third } = (await exchange(second)) as { refreshToken: string };
 
-    expect(await exchange(second)).toEqual({ outcome: 'grace_retry', refreshToken: third, accessToken: ACCESS });
+    expect(await exchange(second)).toEqual({ outcome: 'grace_retry', refreshToken: third, accessToken: expect.objectContaining(ACCESS) });
     expect(await exchange(first)).toEqual({ outcome: 'reuse_detected' });
   });
 
@@ -176,7 +192,7 @@ describe('GrantServicesService: refresh token families on PGlite, events on the 
 
     expect(await exchange('never-issued')).toEqual({ outcome: 'refused', reason: 'unknown' });
     expect(
-      await services.exchangeRefreshToken({ tokenHash: sha256Hash(token), client: { ...webApp, clientId: 'spa' }, mint: async () => ACCESS }),
+      await services.exchangeRefreshToken({ tokenHash: sha256Hash(token), client: { ...webApp, clientId: 'spa' }, mint: () => prepared('jti-x') }),
     ).toEqual({ outcome: 'refused', reason: 'client_mismatch' });
     nowMs += 3600_000;
     expect(await exchange(token)).toEqual({ outcome: 'refused', reason: 'expired' });
@@ -205,7 +221,10 @@ describe('GrantServicesService: refresh token families on PGlite, events on the 
     const first = await start();
 
     await expect(
-      services.exchangeRefreshToken({ tokenHash: sha256Hash(first), client: webApp, mint: async () => Promise.reject(new TemporarilyUnavailable('x')) }),
+      services.exchangeRefreshToken({ tokenHash: sha256Hash(first), client: webApp, mint: () => {
+          throw new TemporarilyUnavailable('x');
+        },
+      }),
     ).rejects.toBeInstanceOf(TemporarilyUnavailable);
     expect(await exchange(first)).toMatchObject({ outcome: 'rotated' });
   });
@@ -237,12 +256,67 @@ describe('GrantServicesService: codes and grant revocation', () => {
     await expect(start()).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
-  it('records a redemption with the code hash only', async () => {
-    const { services, eventData } = await deployment();
-    await services.recordCodeRedeemed(sha256Hash('code-1'), { grantId: 'grant-1', clientId: 'web-app', scopes: [], subject: 'alice', authTime: T0, issuedAt: T0, expiresAt: T0 + 60 });
-    expect(eventData()).toEqual([
-      { type: 'oauth.authorization_code.redeemed.v1', subject: 'grant-1', data: { codeHash: sha256Hash('code-1'), grantId: 'grant-1', clientId: 'web-app', sub: 'alice', redeemedAt: T0 } },
+  it('records a redemption with the code hash only, with its access token, in one batch', async () => {
+    const { services, allEvents } = await deployment();
+    const grant = { grantId: 'grant-1', clientId: 'web-app', scopes: [], subject: 'alice', authTime: T0, issuedAt: T0, expiresAt: T0 + 60 };
+    expect(await services.completeCodeRedemption(sha256Hash('code-1'), grant, prepared('jti-1', 'authorization_code'))).toBeUndefined();
+    expect(allEvents().map((event) => ({ type: event.type, subject: event.subject, correlationid: event.correlationid, data: event.data }))).toEqual([
+      { type: 'oauth.access_token.issued.v1', subject: 'grant-1', correlationid: 'request-1', data: prepared('jti-1', 'authorization_code').event.data },
+      { type: 'oauth.authorization_code.redeemed.v1', subject: 'grant-1', correlationid: 'request-1', data: { codeHash: sha256Hash('code-1'), grantId: 'grant-1', clientId: 'web-app', sub: 'alice', redeemedAt: T0 } },
     ]);
+  });
+});
+
+describe('GrantServicesService: one acknowledgement per request', () => {
+  /** A publisher that holds every acknowledgement until the test releases them, and records what was handed to it meanwhile. */
+  function heldPublisher() {
+    const bus = new MemoryEventBus({ source: 'urn:authz:token' });
+    const pending: Array<{ type: string; release: () => void }> = [];
+    let holding = false;
+    const publisher: EventPublisher = {
+      publish: async (event, meta) => {
+        if (!holding) return bus.publish(event, meta);
+        await new Promise<void>((release) => pending.push({ type: event.type, release }));
+        return bus.publish(event, meta);
+      },
+      ping: async () => undefined,
+      close: async () => undefined,
+    };
+    return {
+      publisher,
+      pending,
+      hold: () => (holding = true),
+      release: () => pending.splice(0).forEach((entry) => entry.release()),
+    };
+  }
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+  it('hands the access token, the family and the redemption of a code exchange to the log together', async () => {
+    const held = heldPublisher();
+    const { services } = await deployment({ publisher: held.publisher });
+    held.hold();
+    const grant = { grantId: 'grant-1', clientId: 'web-app', scopes: ['openid'], subject: 'alice', authTime: T0, issuedAt: T0, expiresAt: T0 + 60 };
+    const refresh = { client: webApp, grantId: 'grant-1', grantType: 'authorization_code' as const, subject: 'alice', scopes: ['openid'], audience: ['https://api.example.org'], authTime: T0 };
+
+    const done = services.completeCodeRedemption(sha256Hash('code-1'), grant, prepared('jti-1', 'authorization_code'), refresh);
+    await settle();
+    // All three wait for their acknowledgement at once: one round trip to the log, not three.
+    expect(held.pending.map((entry) => entry.type)).toEqual(['oauth.access_token.issued.v1', 'oauth.refresh_token.issued.v1', 'oauth.authorization_code.redeemed.v1']);
+    held.release();
+    expect(await done).toMatch(REFRESH_TOKEN);
+  });
+
+  it('hands a rotation and its access token to the log together', async () => {
+    const held = heldPublisher();
+    const { start, exchange } = await deployment({ publisher: held.publisher });
+    const first = await start();
+    held.hold();
+
+    const done = exchange(first);
+    await settle();
+    expect(held.pending.map((entry) => entry.type)).toEqual(['oauth.access_token.issued.v1', 'oauth.refresh_token.rotated.v1']);
+    held.release();
+    expect(await done).toMatchObject({ outcome: 'rotated' });
   });
 });
 

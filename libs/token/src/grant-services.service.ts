@@ -8,6 +8,7 @@ import {
   evolveRefreshFamily,
   formatScope,
   type GrantServices,
+  type PreparedAccessToken,
   randomIdentifier,
   randomRefreshToken,
   type RefreshExchangeRequest,
@@ -78,13 +79,13 @@ export class GrantServicesService {
     return {
       redeemAuthorizationCode: (codeHash) => this.redeemAuthorizationCode(codeHash),
       restoreAuthorizationCode: (codeHash, grant) => this.codes.restore(codeHash, grant),
-      recordCodeRedeemed: (codeHash, grant) => this.recordCodeRedeemed(codeHash, grant, publish),
+      completeCodeRedemption: (codeHash, grant, accessToken, refresh) => this.completeCodeRedemption(codeHash, grant, accessToken, refresh, publish),
       revokeGrant: (revocation) =>
         this.families.revokeGrant({ ...revocation, revokedAt: this.nowSeconds() * 1000 }, (found) =>
           // A code replay knows the client id only: its tokens are covered for the longest lifetime a client may have.
           publish([grantRevoked(revocation.grantId, revocation.clientId, revocation.subject ?? found.subject, revocation.reason, this.nowSeconds(), MAX_ACCESS_TOKEN_TTL)]),
         ),
-      issueRefreshToken: (request) => this.issueRefreshToken(request, publish),
+      issueRefreshToken: (request, accessToken) => this.issueRefreshToken(request, [accessToken.event], [], publish),
       exchangeRefreshToken: (request) => this.exchangeRefreshToken(request, publish),
       verifyCredentials: (check) => this.verifyCredentials(clientIp ? { ...check, clientIp } : check, correlationId),
       ...(this.scopePolicy ? { scopePolicy: this.scopePolicy } : {}),
@@ -95,17 +96,36 @@ export class GrantServicesService {
     return this.codes.redeem(codeHash);
   }
 
-  private async recordCodeRedeemed(codeHash: string, grant: AuthorizationCodeGrant, publish: (events: DomainEvent[]) => Promise<void>): Promise<void> {
-    await publish([
-      {
-        type: 'oauth.authorization_code.redeemed.v1',
-        subject: grant.grantId,
-        data: { codeHash, grantId: grant.grantId, clientId: grant.clientId, sub: grant.subject, redeemedAt: this.nowSeconds() },
-      },
-    ]);
+  /**
+   * The access token, the refresh family (if any) and the redemption, recorded in one batch: the
+   * request waits for one acknowledgement, and the family row commits only after it.
+   */
+  private async completeCodeRedemption(
+    codeHash: string,
+    grant: AuthorizationCodeGrant,
+    accessToken: PreparedAccessToken,
+    refresh: RefreshFamilyRequest | undefined,
+    publish: (events: DomainEvent[]) => Promise<void>,
+  ): Promise<string | undefined> {
+    const redeemed: DomainEvent = {
+      type: 'oauth.authorization_code.redeemed.v1',
+      subject: grant.grantId,
+      data: { codeHash, grantId: grant.grantId, clientId: grant.clientId, sub: grant.subject, redeemedAt: this.nowSeconds() },
+    };
+    if (refresh === undefined) {
+      await publish([accessToken.event, redeemed]);
+      return undefined;
+    }
+    return this.issueRefreshToken(refresh, [accessToken.event], [redeemed], publish);
   }
 
-  private async issueRefreshToken(request: RefreshFamilyRequest, publish: (events: DomainEvent[]) => Promise<void>): Promise<string> {
+  /** Opens a family; its event is published between `before` and `after`, in one batch, inside the family's transaction. */
+  private async issueRefreshToken(
+    request: RefreshFamilyRequest,
+    before: DomainEvent[],
+    after: DomainEvent[],
+    publish: (events: DomainEvent[]) => Promise<void>,
+  ): Promise<string> {
     const token = randomRefreshToken();
     const issuedAt = this.nowSeconds();
     const absolute = request.client.refreshTokenTtl ?? this.settings.REFRESH_TOKEN_TTL;
@@ -130,7 +150,7 @@ export class GrantServicesService {
       },
     };
     const family = evolveRefreshFamily(null, event)!;
-    const created = await this.families.create(family, () => publish([event]));
+    const created = await this.families.create(family, () => publish([...before, event, ...after]));
     // The grant was revoked meanwhile (its code was replayed while this redemption ran).
     if (created === 'grant_revoked') throw new InvalidGrant('the authorization grant was revoked');
     return token;
@@ -153,7 +173,8 @@ export class GrantServicesService {
           const child = this.unseal(grace!, family);
           // Sealed under another key-encryption key (rotated within the window): refuse, revoke nothing.
           if (child === null) return { outcome: 'refused', reason: 'unknown' };
-          const accessToken = await request.mint(family);
+          const accessToken = request.mint(family);
+          await publish([accessToken.event]);
           return { outcome: 'grace_retry', refreshToken: child, accessToken };
         }
         case 'reuse_detected': {
@@ -203,10 +224,11 @@ export class GrantServicesService {
           const graceSeconds = this.settings.REFRESH_GRACE_SECONDS;
           const nextGrace: StoredRefreshGrace | null =
             graceSeconds > 0 ? { parentTokenHash: request.tokenHash, until: now + graceSeconds * 1000, sealedChild: this.seal(child, next) } : null;
-          const accessToken = await request.mint(family);
+          const accessToken = request.mint(family);
           await writer.addToken(rotated.data.tokenHash, family.familyId, next.generation, at * 1000);
           await writer.save(next, nextGrace);
-          await publish([rotated]);
+          // The access token's event and the rotation's: one batch, one acknowledgement, under the row lock.
+          await publish([accessToken.event, rotated]);
           return { outcome: 'rotated', refreshToken: child, accessToken };
         }
       }

@@ -4,6 +4,7 @@ import {
   buildAccessTokenClaims,
   formatScope,
   type IssuedAccessToken,
+  type PreparedAccessToken,
   randomIdentifier,
   sha256Hash,
   type TokenIssuer,
@@ -28,6 +29,13 @@ export class TokenIssuerService implements TokenIssuer {
   ) {}
 
   async issueAccessToken(request: AccessTokenRequest, correlationId?: string): Promise<IssuedAccessToken> {
+    const { event, ...issued } = this.prepareAccessToken(request);
+    await this.publisher.publish(event, correlationId ? { correlationId } : {});
+    return issued;
+  }
+
+  /** Signs and builds the token's event without publishing it: the caller publishes it before answering. */
+  prepareAccessToken(request: AccessTokenRequest): PreparedAccessToken {
     const ttlSeconds = request.client.accessTokenTtl ?? this.settings.ACCESS_TOKEN_TTL;
     const scope = formatScope(request.scopes);
     const grantId = request.grantId ?? randomIdentifier();
@@ -44,8 +52,11 @@ export class TokenIssuerService implements TokenIssuer {
       ...(request.authTime === undefined ? {} : { authTime: request.authTime }),
     });
     const accessToken = this.keys.signAccessToken(claims);
-    await this.publisher.publish(
-      {
+    return {
+      accessToken,
+      expiresIn: ttlSeconds,
+      scope,
+      event: {
         type: 'oauth.access_token.issued.v1',
         subject: grantId,
         data: {
@@ -61,8 +72,6 @@ export class TokenIssuerService implements TokenIssuer {
           tokenHash: sha256Hash(accessToken),
         },
       },
-      correlationId ? { correlationId } : {},
-    );
-    return { accessToken, expiresIn: ttlSeconds, scope };
+    };
   }
 }

@@ -27,7 +27,7 @@ export class TokenController {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     const parameters = parseFormBody(request.headers['content-type'], request.body);
     const correlationId = request.id;
-    const issuer: TokenIssuer = { issueAccessToken: (req) => this.issuer.issueAccessToken(req, correlationId) };
+    const issuer: TokenIssuer = { issueAccessToken: (req) => this.issuer.issueAccessToken(req, correlationId), prepareAccessToken: (req) => this.issuer.prepareAccessToken(req) };
     return handleTokenRequest({ parameters, authorizationHeader: authorization }, {
       findClient: (id) => this.clients.find(id),
       issuer,

@@ -85,19 +85,25 @@ describe('authorization_code grant (RFC 6749 §4.1.3, RFC 7636, RFC 9700 §2.1.1
     expect(services.calls).toEqual([
       { method: 'redeemAuthorizationCode', argument: sha256Hash(CODE) },
       {
-        method: 'issueRefreshToken',
+        method: 'completeCodeRedemption',
         argument: {
-          client: 'web-app',
+          codeHash: sha256Hash(CODE),
           grantId: 'grant-1',
-          grantType: 'authorization_code',
-          subject: 'alice',
-          scopes: ['openid', 'api:read'],
-          audience: ['https://api.example.org', 'https://reports.example.org'],
-          authTime: NOW - 5,
+          jti: 'jti-1',
+          refresh: {
+            client: 'web-app',
+            grantId: 'grant-1',
+            grantType: 'authorization_code',
+            subject: 'alice',
+            scopes: ['openid', 'api:read'],
+            audience: ['https://api.example.org', 'https://reports.example.org'],
+            authTime: NOW - 5,
+          },
         },
       },
-      { method: 'recordCodeRedeemed', argument: { codeHash: sha256Hash(CODE), grantId: 'grant-1' } },
     ]);
+    // Signed only: its event is recorded with the redemption's, in one acknowledgement.
+    expect(issuer.modes).toEqual(['prepared']);
   });
 
   it('issues no refresh token to a client not registered for refresh_token; a public client redeems with PKCE', async () => {
@@ -106,7 +112,10 @@ describe('authorization_code grant (RFC 6749 §4.1.3, RFC 7636, RFC 9700 §2.1.1
     const response = await request({ ...REQUEST, client_id: 'spa', redirect_uri: 'https://spa.example.org/callback' });
 
     expect(response).toStrictEqual({ access_token: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 600, scope: 'api:read' });
-    expect(services.calls.map((call) => call.method)).toEqual(['redeemAuthorizationCode', 'recordCodeRedeemed']);
+    expect(services.calls).toEqual([
+      { method: 'redeemAuthorizationCode', argument: sha256Hash(CODE) },
+      { method: 'completeCodeRedemption', argument: { codeHash: sha256Hash(CODE), grantId: 'grant-1', jti: 'jti-1' } },
+    ]);
   });
 
   it('narrows the audience to the requested resources (RFC 8707), within those of the authorization request', async () => {
@@ -128,13 +137,13 @@ describe('authorization_code grant (RFC 6749 §4.1.3, RFC 7636, RFC 9700 §2.1.1
   it('puts the code back when an outage follows its spend (503 promises a retry), and the retry succeeds', async () => {
     const { request, services } = setup();
     const outage = new Error('the event log did not acknowledge');
-    services.recordCodeRedeemedError = outage;
+    services.completeCodeRedemptionError = outage;
     await expect(request(REQUEST, WEB)).rejects.toBe(outage);
     expect(services.calls.filter((call) => call.method === 'restoreAuthorizationCode')).toEqual([
       { method: 'restoreAuthorizationCode', argument: { codeHash: sha256Hash(CODE), grantId: 'grant-1' } },
     ]);
 
-    services.recordCodeRedeemedError = undefined;
+    services.completeCodeRedemptionError = undefined;
     expect(await request(REQUEST, WEB)).toEqual(expect.objectContaining({ access_token: ACCESS_TOKEN, refresh_token: REFRESH_TOKEN }));
     expect(services.calls.filter((call) => call.method === 'revokeGrant')).toEqual([]);
   });

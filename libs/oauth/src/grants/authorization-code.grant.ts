@@ -11,7 +11,7 @@ import type { GrantHandler } from './grant-handler';
  * Steps: read the parameters (a malformed one, or a resource outside the client's audience, is refused before the code is spent) → spend the code
  * (single use; a replay revokes the grant, RFC 6749 §4.1.2) → it must be this client's → redirect_uri
  * as in the authorization request → PKCE → audience → access token, and a refresh token when the
- * client may refresh → record the redemption.
+ * client may refresh → record the token, the refresh family and the redemption in one acknowledged batch.
  */
 export const authorizationCodeGrant: GrantHandler = {
   grantType: 'authorization_code',
@@ -48,7 +48,8 @@ export const authorizationCodeGrant: GrantHandler = {
       verifyPkce(grant, verifier, client);
       const audience = resolveAudience(resources, client.audience, grant.resources);
 
-      const accessToken = await issuer.issueAccessToken({
+      // Signed now, recorded below with the redemption (and the refresh family) in one acknowledgement.
+      const accessToken = issuer.prepareAccessToken({
         client,
         grantType: 'authorization_code',
         grantId: grant.grantId,
@@ -58,19 +59,19 @@ export const authorizationCodeGrant: GrantHandler = {
         authTime: grant.authTime,
       });
       // RFC 9700 §4.14.2: a public client's refresh tokens are sender-constrained or rotated; ours always rotate.
-      const refreshToken = client.grantTypes.includes('refresh_token')
-        ? await services.issueRefreshToken({
+      const refresh = client.grantTypes.includes('refresh_token')
+        ? {
             client,
             grantId: grant.grantId,
-            grantType: 'authorization_code',
+            grantType: 'authorization_code' as const,
             subject: grant.subject,
             scopes: grant.scopes,
             // RFC 8707 §2.2: a refresh may ask for any resource of the original grant, not only this token's.
             audience: familyAudience(grant.resources, client.audience, client.clientId),
             authTime: grant.authTime,
-          })
+          }
         : undefined;
-      await services.recordCodeRedeemed(codeHash, grant);
+      const refreshToken = await services.completeCodeRedemption(codeHash, grant, accessToken, refresh);
       // The token request names no scope (RFC 6749 §4.1.3) and the code does not record what the
       // authorization request asked for, only what was granted: the scope is always returned.
       const scope = responseScope(undefined, grant.scopes);

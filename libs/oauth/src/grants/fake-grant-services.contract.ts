@@ -15,6 +15,7 @@ import type {
   CredentialsResult,
   GrantServices,
   IssuedAccessToken,
+  PreparedAccessToken,
   RefreshExchangeResult,
   RefreshFamilyRequest,
   ResourceOwnerCredentials,
@@ -24,12 +25,49 @@ import type {
 export const ACCESS_TOKEN = 'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.fixed.signature';
 export const REFRESH_TOKEN = 'refresh-token-generation-0';
 
+/** A signed-but-unrecorded token as TokenIssuer.prepareAccessToken answers it (the event's jti: `jti-<n>`). */
+export function preparedAccessToken(request: AccessTokenRequest, expiresIn: number, jti: string): PreparedAccessToken {
+  const scope = request.scopes.join(' ');
+  const grantId = request.grantId ?? 'grant-new';
+  return {
+    accessToken: ACCESS_TOKEN,
+    expiresIn,
+    scope,
+    event: {
+      type: 'oauth.access_token.issued.v1',
+      subject: grantId,
+      data: {
+        jti,
+        grantId,
+        grantType: request.grantType,
+        clientId: request.client.clientId,
+        sub: request.subject,
+        scope,
+        audience: request.audience,
+        issuedAt: 0,
+        expiresAt: expiresIn,
+        tokenHash: 'sha256:fixed',
+      },
+    },
+  };
+}
+
+/** Records what the grants ask for; `issueAccessToken` is "published" at once, `prepareAccessToken` leaves it to the services. */
 export class RecordingIssuer implements TokenIssuer {
   readonly requests: AccessTokenRequest[] = [];
+  /** How each request was minted, in order. */
+  readonly modes: Array<'issued' | 'prepared'> = [];
 
   async issueAccessToken(request: AccessTokenRequest): Promise<IssuedAccessToken> {
     this.requests.push(request);
+    this.modes.push('issued');
     return { accessToken: ACCESS_TOKEN, expiresIn: 600, scope: request.scopes.join(' ') };
+  }
+
+  prepareAccessToken(request: AccessTokenRequest): PreparedAccessToken {
+    this.requests.push(request);
+    this.modes.push('prepared');
+    return preparedAccessToken(request, 600, `jti-${this.requests.length}`);
   }
 }
 
@@ -43,8 +81,8 @@ export class FakeGrantServices implements GrantServices {
   refreshOutcome: 'rotated' | 'grace_retry' | 'reuse_detected' | 'refused' = 'rotated';
   credentials: CredentialsResult | Error = { outcome: 'refused' };
   scopePolicy?: ScopePolicy;
-  /** Makes recordCodeRedeemed fail (an outage after the code was spent). */
-  recordCodeRedeemedError: Error | undefined;
+  /** Makes completeCodeRedemption fail (an outage after the code was spent). */
+  completeCodeRedemptionError: Error | undefined;
 
   async redeemAuthorizationCode(codeHash: string): Promise<CodeRedemptionResult> {
     this.calls.push({ method: 'redeemAuthorizationCode', argument: codeHash });
@@ -58,17 +96,21 @@ export class FakeGrantServices implements GrantServices {
     this.codes.set(codeHash, { outcome: 'redeemed', grant });
   }
 
-  async recordCodeRedeemed(codeHash: string, grant: AuthorizationCodeGrant): Promise<void> {
-    this.calls.push({ method: 'recordCodeRedeemed', argument: { codeHash, grantId: grant.grantId } });
-    if (this.recordCodeRedeemedError) throw this.recordCodeRedeemedError;
+  async completeCodeRedemption(codeHash: string, grant: AuthorizationCodeGrant, accessToken: PreparedAccessToken, refresh?: RefreshFamilyRequest): Promise<string | undefined> {
+    this.calls.push({
+      method: 'completeCodeRedemption',
+      argument: { codeHash, grantId: grant.grantId, jti: accessToken.event.data.jti, ...(refresh ? { refresh: { ...refresh, client: refresh.client.clientId } } : {}) },
+    });
+    if (this.completeCodeRedemptionError) throw this.completeCodeRedemptionError;
+    return refresh ? REFRESH_TOKEN : undefined;
   }
 
   async revokeGrant(revocation: Parameters<GrantServices['revokeGrant']>[0]): Promise<void> {
     this.calls.push({ method: 'revokeGrant', argument: revocation });
   }
 
-  async issueRefreshToken(request: RefreshFamilyRequest): Promise<string> {
-    this.calls.push({ method: 'issueRefreshToken', argument: { ...request, client: request.client.clientId } });
+  async issueRefreshToken(request: RefreshFamilyRequest, accessToken: PreparedAccessToken): Promise<string> {
+    this.calls.push({ method: 'issueRefreshToken', argument: { ...request, client: request.client.clientId, jti: accessToken.event.data.jti } });
     return REFRESH_TOKEN;
   }
 
@@ -76,7 +118,7 @@ export class FakeGrantServices implements GrantServices {
     this.calls.push({ method: 'exchangeRefreshToken', argument: { tokenHash: request.tokenHash, client: request.client.clientId } });
     if (this.refreshOutcome === 'reuse_detected') return { outcome: 'reuse_detected' };
     if (this.refreshOutcome === 'refused' || !this.refreshFamily) return { outcome: 'refused', reason: 'unknown' };
-    const accessToken = await request.mint(this.refreshFamily);
+    const accessToken = request.mint(this.refreshFamily);
     return { outcome: this.refreshOutcome, refreshToken: 'refresh-token-generation-1', accessToken };
   }
 

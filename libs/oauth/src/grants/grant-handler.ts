@@ -1,5 +1,5 @@
 import type { ScopePolicy } from '../scope-policy';
-import type { AccessTokenGrantType, GrantRevocationReason, GrantType } from '@authz/contracts';
+import type { AccessTokenGrantType, EventOf, GrantRevocationReason, GrantType } from '@authz/contracts';
 import type { AuthorizationCodeGrant } from '../authorization-code';
 import type { RegisteredClient } from '../clients/registered-client';
 import type { OAuthParameters } from '../form';
@@ -32,9 +32,19 @@ export type AccessTokenRequest = {
 
 export type IssuedAccessToken = { accessToken: string; expiresIn: number; scope: string };
 
+/**
+ * An access token signed but not yet in the log. It must not leave the server before `event` is
+ * acknowledged: the grant hands it to the GrantServices call that records the grant's own events, so
+ * the request waits for one acknowledgement instead of one per event.
+ */
+export type PreparedAccessToken = IssuedAccessToken & { readonly event: EventOf<'oauth.access_token.issued.v1'> };
+
 /** The I/O a grant needs to mint access tokens, provided by the token service (signing, the event log). */
 export interface TokenIssuer {
+  /** Signs, records oauth.access_token.issued.v1 and resolves once the log acknowledged it. */
   issueAccessToken(request: AccessTokenRequest): Promise<IssuedAccessToken>;
+  /** Signs only: the caller records `event` with its own events (see PreparedAccessToken). */
+  prepareAccessToken(request: AccessTokenRequest): PreparedAccessToken;
 }
 
 /** A new refresh token family for a grant (generation 0). */
@@ -54,10 +64,10 @@ export type RefreshExchangeRequest = {
   client: RegisteredClient;
   /**
    * Mints the access token for the family once the exchange is decided to succeed, inside the
-   * exchange's atomic step (its event is acknowledged before the family changes). Throwing refuses
-   * the exchange and changes nothing (e.g. invalid_scope).
+   * exchange's atomic step: its event is recorded with the rotation's, in one acknowledgement, before
+   * the family changes. Throwing refuses the exchange and changes nothing (e.g. invalid_scope).
    */
-  mint(family: RefreshFamilyState): Promise<IssuedAccessToken>;
+  mint(family: RefreshFamilyState): PreparedAccessToken;
 };
 
 export type RefreshExchangeResult =
@@ -90,12 +100,19 @@ export interface GrantServices {
   redeemAuthorizationCode(codeHash: string): Promise<CodeRedemptionResult>;
   /** Makes a spent code redeemable again after a redemption that failed on an outage (the client was told 503). */
   restoreAuthorizationCode(codeHash: string, grant: AuthorizationCodeGrant): Promise<void>;
-  /** Records oauth.authorization_code.redeemed.v1. */
-  recordCodeRedeemed(codeHash: string, grant: AuthorizationCodeGrant): Promise<void>;
+  /**
+   * Completes a redemption: records the access token's event, opens the refresh token family when
+   * `refresh` is given (oauth.refresh_token.issued.v1) and records oauth.authorization_code.redeemed.v1,
+   * all in one acknowledged batch. Resolves with the refresh token, if any.
+   */
+  completeCodeRedemption(codeHash: string, grant: AuthorizationCodeGrant, accessToken: PreparedAccessToken, refresh?: RefreshFamilyRequest): Promise<string | undefined>;
   /** Revokes a grant and its refresh families; records oauth.grant.revoked.v1. */
   revokeGrant(revocation: { grantId: string; clientId: string; subject?: string; reason: GrantRevocationReason }): Promise<void>;
-  /** Opens a refresh token family; records oauth.refresh_token.issued.v1; returns the token (generation 0). */
-  issueRefreshToken(request: RefreshFamilyRequest): Promise<string>;
+  /**
+   * Opens a refresh token family; records the access token's event and oauth.refresh_token.issued.v1
+   * in one acknowledged batch; returns the refresh token (generation 0).
+   */
+  issueRefreshToken(request: RefreshFamilyRequest, accessToken: PreparedAccessToken): Promise<string>;
   /** Rotation, grace retry or reuse detection, atomically for the family (RFC 9700 §4.14.2). */
   exchangeRefreshToken(request: RefreshExchangeRequest): Promise<RefreshExchangeResult>;
   /** Checks resource owner credentials with the identity service (one LDAP bind), never over the log. */

@@ -46,9 +46,10 @@ describe('password grant (RFC 6749 §4.3; RFC 9700 §2.4: legacy clients registe
       { method: 'verifyCredentials', argument: { username: 'alice', password: '<redacted>', clientId: 'legacy-app' } },
       {
         method: 'issueRefreshToken',
-        argument: { client: 'legacy-app', grantId, grantType: 'password', subject: 'alice', scopes: ['api:read'], audience: ['https://api.example.org'], authTime: AUTH_TIME },
+        argument: { client: 'legacy-app', grantId, grantType: 'password', subject: 'alice', scopes: ['api:read'], audience: ['https://api.example.org'], authTime: AUTH_TIME, jti: 'jti-1' },
       },
     ]);
+    expect(issuer.modes).toEqual(['prepared']);
   });
 
   it('omits the scope when it is the one requested, and the refresh token for a client without refresh_token', async () => {

@@ -5,7 +5,7 @@ import { parseResources, resolveAudience } from '../resource';
 import { resolveRequestedScope, responseScope } from '../scope';
 import { applyScopePolicy } from '../scope-policy';
 import { familyAudience } from './authorization-code.grant';
-import type { GrantHandler } from './grant-handler';
+import type { GrantHandler, IssuedAccessToken } from './grant-handler';
 
 /**
  * Resource owner password credentials grant (RFC 6749 §4.3), for legacy clients only: RFC 9700 §2.4
@@ -38,17 +38,14 @@ export const passwordGrant: GrantHandler = {
     const scopes = services.scopePolicy ? applyScopePolicy(services.scopePolicy, client.clientId, verdict.groups ?? [], requestedScopes).granted : requestedScopes;
 
     const grantId = randomIdentifier();
-    const accessToken = await issuer.issueAccessToken({
-      client,
-      grantType: 'password',
-      grantId,
-      subject: verdict.subject,
-      scopes,
-      audience,
-      authTime: verdict.authTime,
-    });
-    const refreshToken = client.grantTypes.includes('refresh_token')
-      ? await services.issueRefreshToken({
+    const tokenRequest = { client, grantType: 'password' as const, grantId, subject: verdict.subject, scopes, audience, authTime: verdict.authTime };
+    let accessToken: IssuedAccessToken;
+    let refreshToken: string | undefined;
+    if (client.grantTypes.includes('refresh_token')) {
+      // The access token's event and the refresh family's in one acknowledgement.
+      const prepared = issuer.prepareAccessToken(tokenRequest);
+      refreshToken = await services.issueRefreshToken(
+        {
           client,
           grantId,
           grantType: 'password',
@@ -56,8 +53,13 @@ export const passwordGrant: GrantHandler = {
           scopes,
           audience: familyAudience(undefined, client.audience, client.clientId),
           authTime: verdict.authTime,
-        })
-      : undefined;
+        },
+        prepared,
+      );
+      accessToken = prepared;
+    } else {
+      accessToken = await issuer.issueAccessToken(tokenRequest);
+    }
     const scope = responseScope(requestedScope, scopes);
     return {
       access_token: accessToken.accessToken,

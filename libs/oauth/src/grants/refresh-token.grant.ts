@@ -28,7 +28,7 @@ export const refreshTokenGrant: GrantHandler = {
       client,
       mint: (family) => {
         granted = narrowScope(requestedScope, family.scopes);
-        return issuer.issueAccessToken({
+        return issuer.prepareAccessToken({
           client,
           grantType: 'refresh_token',
           grantId: family.grantId,
