@@ -61,21 +61,47 @@ describe('deploy/kubernetes', () => {
     expect(find(objects, 'ConfigMap', find(objects, 'Deployment', 'token').spec.template.spec.containers[0].envFrom[0].configMapRef.name).data.CLIENTS_FILE).toBe('/etc/authz/clients/clients.json');
   });
 
-  it('dev: each service starts with its settings (the ConfigMap, the placeholder Secret, its env) as loadSettings validates them', () => {
-    const objects = rendered.dev!;
-    const secret = objects.find((object) => object.kind === 'Secret') as KubernetesObject & { data: Record<string, string> };
-    for (const deployment of objects.filter((object) => object.kind === 'Deployment') as (KubernetesObject & { spec: any })[]) { // eslint-disable-line @typescript-eslint/no-explicit-any
-      const container = deployment.spec.template.spec.containers[0];
-      const env: Record<string, string> = { ...(find(objects, 'ConfigMap', container.envFrom[0].configMapRef.name) as unknown as { data: Record<string, string> }).data };
+  /** Each Deployment's environment as the kubelet would build it: the ConfigMap, its env, the Secret's keys. */
+  function environments(objects: KubernetesObject[], secret: Record<string, string>): [string, Record<string, string>][] {
+    return objects.filter((object) => object.kind === 'Deployment').map((deployment) => {
+      const container = (deployment as any).spec.template.spec.containers[0]; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const env: Record<string, string> = { ...find(objects, 'ConfigMap', container.envFrom[0].configMapRef.name).data };
       for (const variable of container.env) {
         if (variable.value !== undefined) env[variable.name] = variable.value;
         else if (variable.valueFrom.secretKeyRef) {
-          const value = secret.data[variable.valueFrom.secretKeyRef.key];
-          if (value !== undefined) env[variable.name] = Buffer.from(value, 'base64').toString('utf8');
-        } else if (variable.valueFrom.fieldRef) env[variable.name] = `${deployment.metadata.name}-pod`;
+          const value = secret[variable.valueFrom.secretKeyRef.key];
+          if (value !== undefined) env[variable.name] = value;
+          else if (!variable.valueFrom.secretKeyRef.optional) throw new Error(`${deployment.metadata.name}: the Secret has no ${variable.valueFrom.secretKeyRef.key}`);
+        } else if (variable.valueFrom.fieldRef?.fieldPath === 'metadata.name') env[variable.name] = `${deployment.metadata.name}-7d9f8c6b5-x2x4q`;
+        else throw new Error(`${deployment.metadata.name}: unexpected env source for ${variable.name}`);
       }
-      expect(() => loadSettings(deployment.metadata.name as ServiceName, env)).not.toThrow();
+      return [deployment.metadata.name, env];
+    });
+  }
+
+  it('dev: each service starts with its settings (the ConfigMap, the placeholder Secret, its env) as loadSettings validates them', () => {
+    const objects = rendered.dev!;
+    const secret = objects.find((object) => object.kind === 'Secret') as KubernetesObject & { data: Record<string, string> };
+    const decoded = Object.fromEntries(Object.entries(secret.data).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
+    const checked = environments(objects, decoded);
+    expect(checked.map(([name]) => name).sort()).toEqual(['authorize', 'demo-api', 'identity', 'introspection', 'revocation', 'token']);
+    for (const [name, env] of checked) expect(() => loadSettings(name as ServiceName, env)).not.toThrow();
+  });
+
+  it('production: each service starts with its settings once the Secret of the platform holds the documented keys', () => {
+    const key = (fill: number) => Buffer.alloc(32, fill).toString('base64url');
+    const secret = {
+      DATABASE_URL: 'postgres://authz:secret@postgres.example.org:5432/authz', REDIS_URL: 'redis://:secret@redis.example.org:6379',
+      KEY_ENCRYPTION_KEY: key(1), CLIENT_SECRET_PEPPER: key(2), SESSION_KEYS: key(3), IDENTITY_INTERNAL_TOKEN: key(4), LDAP_BIND_PASSWORD: 'secret',
+    };
+    const checked = environments(rendered.production!, secret);
+    expect(checked.map(([name]) => name).sort()).toEqual(['authorize', 'identity', 'introspection', 'revocation', 'token']);
+    for (const [name, env] of checked) {
+      expect(env.ISSUER).toBe('https://auth.example.org');
+      expect(() => loadSettings(name as ServiceName, env)).not.toThrow();
     }
+    // Without SESSION_KEYS the login pages refuse to start on a public issuer: the Secret must carry it.
+    expect(() => environments(rendered.production!, { ...secret, SESSION_KEYS: undefined } as unknown as Record<string, string>)).toThrow('authorize: the Secret has no SESSION_KEYS');
   });
 
   describe('the checks bite', () => {
