@@ -123,6 +123,7 @@ export function checkDeploymentRules(objects: KubernetesObject[], options: { pro
     const where = `Deployment ${name}`;
     const pod = deployment.spec.template.spec;
     const podLabels = deployment.spec.template.metadata?.labels ?? {};
+    if (!deployment.spec.selector?.matchLabels || !Object.entries(deployment.spec.selector.matchLabels).every(([key, value]) => podLabels[key] === value)) problems.push(`${where}: selector.matchLabels must select its own pod template`);
     const container = pod.containers.find((candidate) => candidate.name === name);
     if (!container) {
       problems.push(`${where}: no container named ${name}`);

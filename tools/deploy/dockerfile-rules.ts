@@ -29,11 +29,16 @@ export function lintDockerfile(text: string, options: { port: number }): string[
     }
   }
   if (!runtime.some((instruction) => instruction.keyword === 'ENTRYPOINT' || instruction.keyword === 'CMD')) problems.push('the runtime stage has no ENTRYPOINT or CMD');
+  for (const instruction of runtime) {
+    if (instruction.keyword === 'COPY' && !instruction.args.includes('--from=') && /^\.\s/.test(instruction.args.trim())) problems.push(`line ${instruction.line}: the runtime stage must not copy the whole build context`);
+  }
   for (const instruction of instructions) {
     if (instruction.keyword === 'ADD') problems.push(`line ${instruction.line}: use COPY, not ADD`);
     if (instruction.keyword === 'RUN' && /\bnpm\s+(install|i)\b/.test(instruction.args)) problems.push(`line ${instruction.line}: npm ci, not npm install (the lock file, exactly)`);
     if (instruction.keyword === 'RUN' && /\b(curl|wget)\b[^|]*\|\s*(sh|bash)/.test(instruction.args)) problems.push(`line ${instruction.line}: no piping downloads into a shell`);
     if (instruction.keyword === 'RUN' && /\bsudo\b/.test(instruction.args)) problems.push(`line ${instruction.line}: no sudo`);
+    if (instruction.keyword === 'RUN' && /(^|&&|;)\s*cd\s/.test(instruction.args)) problems.push(`line ${instruction.line}: use WORKDIR, not cd`);
+    if (instruction.keyword === 'WORKDIR' && !instruction.args.trim().startsWith('/')) problems.push(`line ${instruction.line}: WORKDIR must be absolute`);
   }
   if (!instructions.some((instruction) => instruction.keyword === 'RUN' && /\bnpm ci\b/.test(instruction.args))) problems.push('dependencies must be installed with npm ci');
   if (!runtime.some((instruction) => instruction.keyword === 'RUN' && /npm ci\b.*--omit=dev/.test(instruction.args)) && !instructions.some((instruction) => instruction.keyword === 'RUN' && /npm ci\b.*--omit=dev/.test(instruction.args))) problems.push('production dependencies only: npm ci --omit=dev');

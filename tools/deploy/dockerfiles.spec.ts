@@ -52,6 +52,10 @@ describe('deploy/docker', () => {
       ['dev dependencies', good.replace('--omit=dev ', ''), 'production dependencies only: npm ci --omit=dev'],
       ['the wrong port', good.replace('EXPOSE 8082', 'EXPOSE 8080'), "must EXPOSE 8082 (the service's default port), not 8080"],
       ['an unknown instruction', good.replace('WORKDIR /app', 'WORKDIRR /app'), 'Unknown instruction: WORKDIRR'],
+      ['cd', good.replace('RUN npm run build', 'RUN cd libs && npm run build'), 'use WORKDIR, not cd'],
+      ['a relative WORKDIR', good.replace('WORKDIR /app', 'WORKDIR app'), 'WORKDIR must be absolute'],
+      ['the whole context in the runtime', good.replace('COPY deploy/seed ./deploy/seed', 'COPY . .'), 'the runtime stage must not copy the whole build context'],
+      ['a single stage', good.replace(/^FROM node:24\.21\.0-slim AS build[\s\S]*?(?=^FROM node:24\.21\.0-slim\n)/m, '').replace(/^FROM node:24\.21\.0-slim AS deps[\s\S]*?(?=^FROM node:24\.21\.0-slim\n)/m, ''), 'must be multi-stage (build, then a runtime without the build tools)'],
     ];
     it.each(cases)('%s', (_name, text, problem) => {
       expect(lintDockerfile(text, { port: 8082 }).map((line) => line.replace(/^line \d+: /, ''))).toContain(problem);

@@ -142,7 +142,7 @@ describe('deploy/kubernetes', () => {
       expect(checkDeploymentRules(misrouted, { production: true })).toEqual(['Ingress: /token must go to token (Exact), not introspection (Exact)']);
     });
 
-    it('a missing probe, a probe on the wrong path, no limits, a writable root or a wrong port are refused', () => {
+    it('a missing probe, a probe on the wrong path, no limits, a writable root, a wrong port or a selector that misses its pods are refused', () => {
       const objects = clone(rendered.production!);
       const container = find(objects, 'Deployment', 'token').spec.template.spec.containers[0];
       delete container.livenessProbe;
@@ -150,10 +150,12 @@ describe('deploy/kubernetes', () => {
       delete container.resources.limits.memory;
       container.securityContext.readOnlyRootFilesystem = false;
       find(objects, 'Deployment', 'identity').spec.template.spec.containers[0].ports[0].containerPort = 8080;
+      find(objects, 'Deployment', 'revocation').spec.selector.matchLabels['app.kubernetes.io/name'] = 'revoke';
       expect(checkDeploymentRules(objects, { production: true })).toEqual([
         'Deployment token container token: readOnlyRootFilesystem must be true',
         'Deployment token container token: resources.limits.memory missing',
         "Deployment identity: container port http must be 8084 (the service's default port), not 8080",
+        'Deployment revocation: selector.matchLabels must select its own pod template',
         'Deployment token: readinessProbe must GET /healthz/ready on port http, not /healthz/live on http',
         'Deployment token: livenessProbe missing',
       ]);

@@ -10,7 +10,9 @@ export type KubernetesObject = { apiVersion: string; kind: string; metadata: { n
  * re-implementation, so what the tests validate is exactly what `kubectl apply -k` would send.
  */
 export function kustomizeBuild(dir: string): KubernetesObject[] {
-  const result = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8', timeout: 60_000 });
+  // No kubeconfig: rendering needs no cluster, and must not look at the developer's (gcloud's kubectl
+  // dispatcher would pick a version from the server's).
+  const result = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, KUBECONFIG: '/nonexistent/kubeconfig' } });
   if (result.error) throw new Error(`kubectl kustomize ${dir}: ${result.error.message} (kubectl, with its built-in kustomize, is required)`);
   if (result.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${result.stderr.trim()}`);
   return parseManifests(result.stdout);
