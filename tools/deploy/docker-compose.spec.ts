@@ -61,5 +61,14 @@ describe('docker-compose.yml', () => {
       'identity: must build deploy/docker/identity.Dockerfile',
     ]);
     expect(checkCompose(text.replace('    profiles: ["embedded"]\n', ''), SERVICE_NAMES, exists)).toEqual(['suite: must start after the migrations (depends_on migrate: service_completed_successfully)']);
+    const unknownKeys = text
+      .replace('    ports: ["8082:8082"]\n', '    ports: ["8082:8082"]\n    restart_policy: always\n')
+      .replace('      interval: 2s\n      timeout: 3s\n      retries: 30\n\n  redis:', '      intervall: 2s\n      timeout: 3s\n      retries: 30\n\n  redis:')
+      .replace('migrate: { condition: service_completed_successfully }\n    kafka:', 'migrate: { condition: service_completed }\n    kafka:');
+    expect(checkCompose(unknownKeys, SERVICE_NAMES, exists)).toEqual(expect.arrayContaining([
+      'schema: /services/token must NOT have additional properties (restart_policy)',
+      'schema: /services/postgres/healthcheck must NOT have additional properties (intervall)',
+      'schema: /services/token/depends_on/migrate/condition must be equal to one of the allowed values',
+    ]));
   });
 });
