@@ -5,9 +5,8 @@
  * stdout; logs on stderr. Nothing it prints is secret: the events hold ids and hashes only.
  */
 import 'reflect-metadata';
-import { createKafka, kafkaOffsetsByTime, KafkaEventSubscriber, PgDatabase, PrefixedEventSubscriber } from '@authz/adapters';
+import { createKafka, KafkaLogReader, PgDatabase } from '@authz/adapters';
 import { runAuditCommand, type LogSource } from '@authz/audit';
-import { Topics } from '@authz/contracts';
 import { createLogger, loadSettings } from '@authz/platform';
 
 async function main(): Promise<number> {
@@ -27,10 +26,7 @@ async function main(): Promise<number> {
         },
         log: async (): Promise<LogSource> => {
           const kafka = createKafka({ brokers: settings.KAFKA_BROKERS, clientId: `${settings.KAFKA_CLIENT_ID}-audit`, logger });
-          const byTime = kafkaOffsetsByTime(kafka);
-          closers.push(() => byTime.close());
-          const subscriber = new PrefixedEventSubscriber(new KafkaEventSubscriber({ kafka, logger, deadLetterTopic: `${settings.KAFKA_TOPIC_PREFIX}${Topics.deadLetter}` }), settings.KAFKA_TOPIC_PREFIX);
-          return { subscriber, offsetAtTime: byTime.offsetAtTime };
+          return new KafkaLogReader({ kafka, logger, prefix: settings.KAFKA_TOPIC_PREFIX });
         },
       },
       { out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`) },

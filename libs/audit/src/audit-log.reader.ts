@@ -1,38 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import type { Envelope } from '@authz/contracts';
-import type { EventSubscriber } from '@authz/ports';
 import { auditColumns, AUDITED_TOPICS } from '@authz/projections';
 import type { AccessParty } from './access-at.fold';
 import { matchesAuditFilter, type AuditFilter, type AuditKeys } from './audit-filter';
 import { ACCESS_EVENT_SLACK_MS, KEY_EVENT_TYPES } from './audit-index.queries';
 
-/** The first offset of a partition whose message timestamp is at or after `timeMs` (Kafka's ListOffsets by time), or null for the group's default. */
-export type OffsetAtTime = (topic: string, partition: number, timeMs: number) => Promise<string | null>;
-
-export type LogSource = { subscriber: EventSubscriber; offsetAtTime: OffsetAtTime };
-
 /**
- * Reads the log itself, not the index: every audited topic from `fromMs` (seeking each partition by
- * timestamp) or from offset 0, up to its end as of the start, as a consumer group of its own
- * (`audit.<random>`, never committing for anyone else). For an auditor checking the index against the log.
+ * The log itself (KafkaLogReader in libs/adapters): every event of `topics` (names without the
+ * deployment's prefix) from the first at or after `fromMs`, or from the start, up to the end as of the call.
  */
-export async function readLog(source: LogSource, fromMs?: number): Promise<Envelope[]> {
-  const events: Envelope[] = [];
-  const subscription = await source.subscriber.subscribe({
-    groupId: `audit.${randomBytes(6).toString('hex')}`,
-    topics: AUDITED_TOPICS,
-    fromBeginning: true,
-    ...(fromMs === undefined ? {} : { startFrom: (topic: string, partition: number) => source.offsetAtTime(topic, partition, fromMs) }),
-    handle: async (batch) => {
-      for (const event of batch) events.push(event.envelope);
-    },
-  });
-  try {
-    await subscription.caughtUp();
-  } finally {
-    await subscription.stop();
-  }
-  return events;
+export type LogSource = { read(topics: readonly string[], fromMs?: number): Promise<Envelope[]> };
+
+/** Every audited topic of the log (not the index), for an auditor checking the index against it. */
+export function readLog(source: LogSource, fromMs?: number): Promise<Envelope[]> {
+  return source.read(AUDITED_TOPICS, fromMs);
 }
 
 /** The audit columns of events read from the log, a grant's user filled in from its other events (as the index does). */
