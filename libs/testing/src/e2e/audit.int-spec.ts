@@ -4,15 +4,17 @@
  * is published; the revocation service (projector host, audit API) indexes it. "Who could access what at
  * T" computed from the raw log (`npm run audit -- access --source log`) equals the answer from the index
  * (CLI and API) and the exact expected one; the event export from the log equals the index's, page by
- * page; the partition maintenance put live rows in today's partitions; a rebuild of the index equals it.
+ * page; the partition maintenance put live rows in the partitions of their day; a rebuild of the index
+ * equals it; two days later the expired partitions go, the valid token stays, and a rebuild equals live.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { createKafka, KafkaEventPublisher } from '@authz/adapters';
+import { createKafka, KafkaEventPublisher, KafkaEventSubscriber, PgDatabase, PrefixedEventSubscriber } from '@authz/adapters';
 import { topicOf, type DomainEvent, type Envelope } from '@authz/contracts';
 import { silentLogger } from '@authz/ports';
+import { accessTokensProjection, maintainPartitions, type PartitionPolicy, rebuildProjection } from '@authz/projections';
 import { WORKSPACE_ROOT } from '../provision';
 import { adminQuery, cleanupRun, createRunDatabase, e2eRun, eventually, kafkaBrokers, serviceEnv } from './environment';
 import { type RunningService, startServiceProcess, stopServiceProcess } from './service-process';
@@ -229,5 +231,38 @@ describe('retention', () => {
     const rebuilt = await adminQuery(`SELECT ${columns} FROM ${result.schema}.audit_events ORDER BY event_time, event_id`, [], e2e.databaseUrl);
     expect(rebuilt).toEqual(live);
     expect(live.length).toBeGreaterThanOrEqual(published.length);
+  }, 120_000);
+
+  it('on PostgreSQL: once its tokens expired past the grace the partition is dropped, nothing valid is lost, a rebuild with the same retention equals live; a pass waits for no one', async () => {
+    const db = new PgDatabase({ connectionString: e2e.databaseUrl, max: 3 });
+    const kafka = createKafka({ brokers: kafkaBrokers(), clientId: `audit-e2e-rebuild-${e2e.run}`, logger: silentLogger });
+    try {
+      const policy: PartitionPolicy = { premakeSeconds: 86_400, keepAfterSeconds: () => 86_400 };
+      // Two days after the last token expired.
+      const later = (T + 600 + 2 * 86_400) * 1000;
+      // One token still valid then (carol's, a long lifetime), in the partition made ahead for its day.
+      await publisher.publish(issued('g6', 'j7', T, later / 1000 + 3_600, 'carol'));
+      await eventually(async () => expect((await db.query(`SELECT jti FROM access_tokens WHERE jti = 'j7'`)).rows).toEqual([{ jti: 'j7' }]), 30_000);
+      const validThen = `SELECT jti, tableoid::regclass::text AS partition FROM access_tokens WHERE expires_at > to_timestamp(${later / 1000}) ORDER BY jti`;
+      const reports = await maintainPartitions(db, accessTokensProjection.partitioned!, policy, { nowMs: later });
+      const dayOf = (seconds: number) => `access_tokens_p${iso(seconds).slice(0, 10).replace(/-/g, '')}`;
+      expect(reports![0]!.dropped).toEqual(expect.arrayContaining([...new Set([T + 600, T + 500, T].map(dayOf))]));
+      expect((await db.query('SELECT jti FROM access_tokens')).rows).toEqual([{ jti: 'j7' }]);
+      expect((await db.query(validThen)).rows).toEqual([{ jti: 'j7', partition: dayOf(later / 1000 + 3_600) }]);
+
+      const subscriber = new PrefixedEventSubscriber(new KafkaEventSubscriber({ kafka, logger: silentLogger }), e2e.prefix);
+      const rebuilt = await rebuildProjection(accessTokensProjection, { db, subscriber, logger: silentLogger }, { partitions: { policy, nowMs: later } });
+      expect(rebuilt.events).toBe(7);
+      expect((await db.query(`SELECT * FROM "${rebuilt.schema}".access_tokens ORDER BY jti`)).rows).toEqual((await db.query('SELECT * FROM access_tokens ORDER BY jti')).rows);
+
+      // While one pass holds the lock, another skips (null) instead of waiting.
+      const skipped = await db.transaction(async (tx) => {
+        await tx.query(`SELECT pg_advisory_xact_lock(hashtext('authz.partitions'), hashtext('public'))`);
+        return maintainPartitions(db, accessTokensProjection.partitioned!, policy, { nowMs: later });
+      });
+      expect(skipped).toBeNull();
+    } finally {
+      await db.close();
+    }
   }, 120_000);
 });
