@@ -49,8 +49,10 @@ export async function runAuditCommand(args: readonly string[], deps: AuditComman
         return 2;
     }
   } catch (error) {
-    if (error instanceof AuditFilterError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-      output.err(`error: ${error.message}\n\n${AUDIT_USAGE}`);
+    // node:util parseArgs throws a TypeError with an ERR_PARSE_ARGS_* code (checked by code: another realm's TypeError in tests).
+    const parseError = typeof (error as { code?: unknown } | null)?.code === 'string' && (error as { code: string }).code.startsWith('ERR_PARSE_ARGS');
+    if (error instanceof AuditFilterError || parseError) {
+      output.err(`error: ${(error as Error).message}\n\n${AUDIT_USAGE}`);
       return 2;
     }
     throw error;
