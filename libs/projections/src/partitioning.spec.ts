@@ -84,6 +84,14 @@ describe('partition maintenance (PGlite, same migrations as PostgreSQL)', () => 
     ]);
     // g-old's coverage ended 9 days ago (> 3 days kept): gone; g-recent's 1 day ago: kept.
     expect(await where('revocations', 'id')).toEqual([{ partition: 'revocations_default', id: 'g-recent' }]);
+    // A later deadline for a revoked grant moves its row to the later partition, the first revocation's fields kept.
+    const moves = await Promise.all([grantRevoked('g-move', MIDNIGHT + 60, MIDNIGHT + 3600), grantRevoked('g-move', MIDNIGHT + 120, MIDNIGHT + DAY + 3600)].map((event) => bus.publish(event)));
+    await revocations.applyBatch([{ envelope: moves[0]!, topic: 'oauth.revocations', partition: 0, offset: '2' }]);
+    expect(await where('revocations', 'id')).toEqual([{ partition: 'revocations_p20270110', id: 'g-move' }, { partition: 'revocations_default', id: 'g-recent' }]);
+    await revocations.applyBatch([{ envelope: moves[1]!, topic: 'oauth.revocations', partition: 0, offset: '3' }]);
+    expect((await db.query(`SELECT tableoid::regclass::text AS partition, revoked_at, covers_until, event_id FROM revocations WHERE id = 'g-move'`)).rows).toEqual([
+      { partition: 'revocations_p20270111', revoked_at: new Date((MIDNIGHT + 60) * 1000), covers_until: new Date((MIDNIGHT + DAY + 3600) * 1000), event_id: moves[0]!.id },
+    ]);
 
     // Two days later: the 10th's tokens all expired more than a day ago, its partition goes; nothing still valid is lost.
     const later = (MIDNIGHT + 2 * DAY + 3600) * 1000;
