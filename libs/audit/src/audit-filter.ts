@@ -24,9 +24,13 @@ const MAX_VALUE = 256;
 
 /** An RFC 3339 instant (`2026-11-21T12:00:00Z`, an offset allowed) in ms; AuditFilterError otherwise. */
 export function parseInstant(name: string, value: string): number {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i.test(value)) throw new AuditFilterError(`${name} must be an RFC 3339 date-time, e.g. 2026-11-21T12:00:00Z`);
+  const match = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i.exec(value);
+  if (!match) throw new AuditFilterError(`${name} must be an RFC 3339 date-time, e.g. 2026-11-21T12:00:00Z`);
+  // Date.parse rolls 2026-02-30 over into March: a day past its month's end is refused instead.
+  if (Number(match[3]) > new Date(Date.UTC(Number(match[1]), Number(match[2]), 0)).getUTCDate()) throw new AuditFilterError(`${name} is not a valid date-time`);
   const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new AuditFilterError(`${name} is not a valid date-time`);
+  // 1970 to 9999: what every timestamp of the log can be (epoch seconds), and what PostgreSQL takes.
+  if (Number.isNaN(ms) || ms < 0 || ms >= Date.UTC(10000, 0, 1)) throw new AuditFilterError(`${name} is not a valid date-time`);
   return ms;
 }
 

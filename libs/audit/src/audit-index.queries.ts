@@ -24,7 +24,16 @@ export function decodeCursor(cursor: string): { time: string; id: string } {
   try {
     if (cursor.length > 1024) throw new Error('too long');
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string' && !Number.isNaN(Date.parse(value[0]))) {
+    if (
+      Array.isArray(value) &&
+      value.length === 2 &&
+      typeof value[0] === 'string' &&
+      // An envelope's time as the index returns it (toISOString), nothing PostgreSQL could refuse.
+      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(value[0]) &&
+      !Number.isNaN(Date.parse(value[0])) &&
+      typeof value[1] === 'string' &&
+      value[1].length > 0
+    ) {
       return { time: value[0], id: value[1] };
     }
   } catch {

@@ -83,6 +83,12 @@ describe('GET /internal/v1/audit/events', () => {
       ['client=a&client=b', 'client must be given once'],
       ['cursor=%5B%5D', 'cursor is invalid'],
       ['user=', 'user must be 1-256 printable characters'],
+      [`user=${'a'.repeat(257)}`, 'user must be 1-256 printable characters'],
+      ['from=0000-01-01T00:00:00Z', 'from is not a valid date-time'],
+      ['to=2026-02-30T00:00:00Z', 'to is not a valid date-time'],
+      [`cursor=${Buffer.from(JSON.stringify(['1', 'e1'])).toString('base64url')}`, 'cursor is invalid'],
+      [`cursor=${Buffer.from(JSON.stringify(['2026-11-21T00:00:00.000Z', ''])).toString('base64url')}`, 'cursor is invalid'],
+      ['user%5B%5D=alice', 'unknown parameter user[]'],
     ]) {
       const response = await get(`/internal/v1/audit/events?${query}`);
       expect([query, response.statusCode, response.json()]).toEqual([query, 400, { error: 'invalid_request', error_description: description }]);
