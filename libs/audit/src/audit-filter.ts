@@ -1,4 +1,5 @@
 import { isEventType, type Envelope, type EventType } from '@authz/contracts';
+import type { AccessParty } from './access-at.fold';
 
 /** What an auditor asks the log for. Every field narrows; none given: every event. */
 export type AuditFilter = {
@@ -71,4 +72,11 @@ export function matchesAuditFilter(filter: AuditFilter, event: Envelope, keys: A
     (filter.toMs === undefined || time < filter.toMs) &&
     (filter.types === undefined || filter.types.includes(event.type))
   );
+}
+
+/** Exactly one of user and client. */
+export function parseParty(values: { user?: string | undefined; client?: string | undefined }): AccessParty {
+  const filter = parseAuditFilter({ ...(values.user === undefined ? {} : { user: values.user }), ...(values.client === undefined ? {} : { client: values.client }) });
+  if ((filter.user === undefined) === (filter.client === undefined)) throw new AuditFilterError('give exactly one of user and client');
+  return filter.user !== undefined ? { user: filter.user } : { client: filter.client! };
 }

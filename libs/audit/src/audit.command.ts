@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import type { SqlExecutor } from '@authz/ports';
-import { computeAccessAt, type AccessParty } from './access-at.fold';
+import { computeAccessAt } from './access-at.fold';
 import { renderAccess } from './access-report';
-import { AuditFilterError, parseAuditFilter, parseInstant } from './audit-filter';
+import { AuditFilterError, parseAuditFilter, parseInstant, parseParty } from './audit-filter';
 import { loadAccessEvents, queryAuditPage } from './audit-index.queries';
 import { accessEventsOf, filterLog, readLog, type LogSource } from './audit-log.reader';
 
@@ -107,11 +107,4 @@ async function access(args: readonly string[], deps: AuditCommandDeps, output: A
   const log = source(values.source) === 'log' ? accessEventsOf(await readLog(await deps.log()), party, atMs) : await loadAccessEvents(await deps.index(), party, atMs);
   output.out(JSON.stringify(renderAccess(computeAccessAt(log, party, at))));
   return 0;
-}
-
-/** Exactly one of user and client. */
-export function parseParty(values: { user?: string | undefined; client?: string | undefined }): AccessParty {
-  const filter = parseAuditFilter({ ...(values.user === undefined ? {} : { user: values.user }), ...(values.client === undefined ? {} : { client: values.client }) });
-  if ((filter.user === undefined) === (filter.client === undefined)) throw new AuditFilterError('give exactly one of user and client');
-  return filter.user !== undefined ? { user: filter.user } : { client: filter.client! };
 }

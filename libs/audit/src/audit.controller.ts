@@ -7,9 +7,8 @@ import { CLOCK, type Clock, DatabaseUnavailableError, SQL_DATABASE, type SqlData
 import { SETTINGS, type Settings } from '@authz/platform';
 import { computeAccessAt } from './access-at.fold';
 import { renderAccess } from './access-report';
-import { AuditFilterError, parseAuditFilter, parseInstant } from './audit-filter';
+import { AuditFilterError, parseAuditFilter, parseInstant, parseParty } from './audit-filter';
 import { loadAccessEvents, queryAuditPage } from './audit-index.queries';
-import { parseParty } from './audit.command';
 
 export const AUDIT_EVENTS_PATH = '/internal/v1/audit/events';
 export const AUDIT_ACCESS_PATH = '/internal/v1/audit/access';
