@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { InfrastructureModule } from '@authz/adapters';
+import { AuditModule } from '@authz/audit';
 import { type Logger } from '@authz/ports';
 import { PlatformModule, type Settings } from '@authz/platform';
 import { ProjectionsModule } from '@authz/projections';
@@ -18,6 +19,8 @@ export class RevocationAppModule {
         PlatformModule.forRoot(settings, logger),
         InfrastructureModule.forRoot(settings, { events: true, sql: true, ttl: true, clients: true, refreshFamilies: true }),
         ProjectionsModule,
+        // The audit API (/internal/v1/audit/*; 404 unless AUDIT_API_TOKEN is set) over the projector's audit index.
+        AuditModule,
         RevocationModule,
         DashboardModule.register({ imports: [RevocationModule], revoker: RevocationService }),
       ],

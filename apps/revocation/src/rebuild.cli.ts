@@ -8,7 +8,7 @@ import 'reflect-metadata';
 import { createKafka, KafkaEventSubscriber, migrate, PgDatabase, PrefixedEventSubscriber } from '@authz/adapters';
 import { Topics } from '@authz/contracts';
 import { createLogger, loadSettings } from '@authz/platform';
-import { REBUILDABLE_PROJECTIONS, rebuildProjection } from '@authz/projections';
+import { partitionPolicy, REBUILDABLE_PROJECTIONS, rebuildProjection } from '@authz/projections';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -24,7 +24,8 @@ async function main(): Promise<void> {
     const selected = REBUILDABLE_PROJECTIONS.filter((projection) => !only || projection.name === only);
     if (selected.length === 0) throw new Error(`no projection named ${only}`);
     for (const projection of selected) {
-      const result = await rebuildProjection(projection, { db, subscriber, logger }, { swap });
+      // The live partition maintenance's retention applies to the rebuild too, so both hold the same rows.
+      const result = await rebuildProjection(projection, { db, subscriber, logger }, { swap, partitions: { policy: partitionPolicy(settings), nowMs: Date.now() } });
       process.stdout.write(`${JSON.stringify(result)}\n`);
     }
   } finally {

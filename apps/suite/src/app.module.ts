@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { InfrastructureModule } from '@authz/adapters';
+import { AuditModule } from '@authz/audit';
 import { AuthorizeModule } from '@authz/authorize';
 import { IdentityModule } from '@authz/identity';
 import { IntrospectionModule } from '@authz/introspection';
@@ -28,6 +29,8 @@ export class SuiteAppModule {
         // The connected-apps dashboard (/account), revoking through the same RevocationService.
         DashboardModule.register({ imports: [RevocationModule], revoker: RevocationService }),
         ProjectionsModule,
+        // The audit API (/internal/v1/audit/*; 404 unless AUDIT_API_TOKEN is set) over the projector's audit index.
+        AuditModule,
         // CREDENTIAL_VERIFIER in process (no internal HTTP endpoint on the suite's public port).
         IdentityModule.inProcess(),
         // The implicit flow's tokens: the same issuer (one key ring) as TokenModule's.

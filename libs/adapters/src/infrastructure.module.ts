@@ -97,7 +97,8 @@ export class InfrastructureModule {
           useFactory: async (logger: Logger) => {
             const kafka = createKafka({ brokers: settings.KAFKA_BROKERS, clientId: settings.KAFKA_CLIENT_ID, logger });
             const prefix = settings.KAFKA_TOPIC_PREFIX;
-            await ensureTopics(kafka, { topics: ALL_TOPICS.filter((topic) => !COMPACTED_TOPICS.includes(topic)).map((topic) => `${prefix}${topic}`), partitions: settings.KAFKA_TOPIC_PARTITIONS, replicationFactor: settings.KAFKA_REPLICATION_FACTOR, logger });
+            // The log is the audit trail and what projections are rebuilt from: kept forever unless KAFKA_TOPIC_RETENTION_MS says otherwise.
+            await ensureTopics(kafka, { topics: ALL_TOPICS.filter((topic) => !COMPACTED_TOPICS.includes(topic)).map((topic) => `${prefix}${topic}`), partitions: settings.KAFKA_TOPIC_PARTITIONS, replicationFactor: settings.KAFKA_REPLICATION_FACTOR, logger, config: { 'retention.ms': String(settings.KAFKA_TOPIC_RETENTION_MS) } });
             // The last event per key is the state of a compacted topic (the clients): never deleted by age.
             await ensureTopics(kafka, { topics: COMPACTED_TOPICS.map((topic) => `${prefix}${topic}`), partitions: settings.KAFKA_TOPIC_PARTITIONS, replicationFactor: settings.KAFKA_REPLICATION_FACTOR, logger, config: { 'cleanup.policy': 'compact' } });
             const publisher = new KafkaEventPublisher({

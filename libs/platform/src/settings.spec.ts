@@ -100,8 +100,26 @@ describe('loadSettings', () => {
       LDAP_USER_CACHE_MS: 0,
       LOGIN_DISCLOSE_REASONS: ['password_expired', 'must_change_password'],
       VERIFIED_TOKEN_CACHE_ENTRIES: 10_000,
+      AUDIT_PAGE_SIZE_MAX: 1000,
+      AUDIT_INDEX_RETENTION: 0,
+      PARTITION_MAINTENANCE_INTERVAL: 3600,
+      PARTITION_PREMAKE: 604_800,
+      PARTITION_DROP_GRACE: 86_400,
+      REVOCATION_TOMBSTONE_TTL: 0,
+      KAFKA_TOPIC_RETENTION_MS: -1,
       SERVICE: 'token',
     });
+  });
+
+  it('reads the audit block: the API token (at least 32 characters), the topic retention (-1 or at least an hour)', () => {
+    expect(loadSettings('revocation', { AUDIT_API_TOKEN: 'a'.repeat(32), KAFKA_TOPIC_RETENTION_MS: '604800000', AUDIT_INDEX_RETENTION: '94608000' })).toMatchObject({
+      AUDIT_API_TOKEN: 'a'.repeat(32),
+      KAFKA_TOPIC_RETENTION_MS: 604_800_000,
+      AUDIT_INDEX_RETENTION: 94_608_000,
+    });
+    expect(() => loadSettings('revocation', { AUDIT_API_TOKEN: 'short' })).toThrow('AUDIT_API_TOKEN: String must contain at least 32 character(s)');
+    expect(() => loadSettings('revocation', { KAFKA_TOPIC_RETENTION_MS: '1000' })).toThrow('KAFKA_TOPIC_RETENTION_MS: expected -1 (forever) or at least 3600000 (one hour)');
+    expect(() => loadSettings('revocation', { PARTITION_PREMAKE: '3600' })).toThrow('PARTITION_PREMAKE');
   });
 
   it('reads the ldap block: failover, TLS, pool, groups, disclosed reasons', () => {

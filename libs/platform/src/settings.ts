@@ -340,6 +340,39 @@ export const settingsSchema = z.object({
    * a revoked signing key drops its tokens. 0: verify every time.
    */
   VERIFIED_TOKEN_CACHE_ENTRIES: int(0, 1_000_000).default(10_000),
+  // --- audit ---
+  /**
+   * Bearer token (≥ 32 characters) of the revocation service's audit API (`GET /internal/v1/audit/events`,
+   * `GET /internal/v1/audit/access`; compared in constant time). Unset: those paths answer 404. A token
+   * of its own: whoever holds it reads who used which client when, for every user.
+   */
+  AUDIT_API_TOKEN: z.string().min(32).optional(),
+  /** The most events one page of `GET /internal/v1/audit/events` (and of `npm run audit -- events`) holds: the ceiling of `limit`. */
+  AUDIT_PAGE_SIZE_MAX: int(1, 10_000).default(1000),
+  /**
+   * How long the audit index (`audit_events`) keeps an event, seconds after its time; its monthly
+   * partitions older than that are dropped. 0 (default): kept forever, like the log.
+   */
+  AUDIT_INDEX_RETENTION: int(0, 3_153_600_000).default(0),
+  /** The projector host's partition maintenance (creating partitions ahead, dropping expired ones) runs every this many seconds. */
+  PARTITION_MAINTENANCE_INTERVAL: int(60, 86_400).default(3600),
+  /** Partitions are made this many seconds ahead (at least one day; default 7 days), so live rows never land in a default partition. */
+  PARTITION_PREMAKE: int(86_400, 7_776_000).default(604_800),
+  /** A partition of `access_tokens` is dropped this many seconds after all its tokens have expired (default one day). */
+  PARTITION_DROP_GRACE: int(0, 31_536_000).default(86_400),
+  /**
+   * A partition of `revocations` (the tombstones the dashboard and the token service refuse by) is
+   * dropped this many seconds after its revocations stopped covering access tokens, and never sooner
+   * than REFRESH_TOKEN_TTL or PARTITION_DROP_GRACE (the longest a refresh family of the grant may live).
+   * Raise it when a client's refresh_token_ttl is longer than REFRESH_TOKEN_TTL.
+   */
+  REVOCATION_TOMBSTONE_TTL: int(0, 315_360_000).default(0),
+  /**
+   * `retention.ms` of the topics the services create (not the compacted clients topic): -1 (default)
+   * keeps the log forever, which the projections' rebuild and the audit need. A finite value (at least
+   * one hour) requires archiving the log first (README "Audit"). Existing topics are not changed.
+   */
+  KAFKA_TOPIC_RETENTION_MS: int(-1, Number.MAX_SAFE_INTEGER).refine((value) => value === -1 || value >= 3_600_000, 'expected -1 (forever) or at least 3600000 (one hour)').default(-1),
 });
 
 export type Settings = z.infer<typeof settingsSchema> & { SERVICE: ServiceName; PORT: number; KAFKA_CLIENT_ID: string };

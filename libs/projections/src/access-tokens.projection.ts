@@ -9,6 +9,7 @@ export const accessTokensProjection: Projection = {
   topics: ['oauth.tokens'],
   handles: ['oauth.access_token.issued.v1'],
   tables: ['access_tokens'],
+  partitioned: [{ table: 'access_tokens', column: 'expires_at', interval: 'day' }],
   apply(events) {
     const issued = events.filter((event): event is Issued => event.type === 'oauth.access_token.issued.v1');
     if (issued.length === 0) return [];
@@ -25,7 +26,7 @@ function insertIssued(events: Issued[]): Statement {
              to_timestamp(t.issued_at), to_timestamp(t.expires_at), t.event_id
         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::text[], $9::bigint[], $10::bigint[], $11::text[])
           AS t(jti, grant_id, grant_type, client_id, subject, scope, audience, token_hash, issued_at, expires_at, event_id)
-      ON CONFLICT (jti) DO NOTHING`,
+      ON CONFLICT (jti, expires_at) DO NOTHING`,
     values: [
       column((e) => e.data.jti),
       column((e) => e.data.grantId),

@@ -8,3 +8,7 @@ export * from './registry';
 export * from './projector';
 export * from './rebuild';
 export * from './projections.module';
+export * from './audit-events.projection';
+export * from './partitioning';
+export * from './partition-policy';
+export * from './partition-maintenance.service';

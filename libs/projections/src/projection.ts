@@ -1,4 +1,5 @@
 import type { Envelope, EventType, TopicName } from '@authz/contracts';
+import type { PartitionedTable } from './partitioning';
 
 /** One SQL statement a projection wants run. */
 export type Statement = { text: string; values: readonly unknown[] };
@@ -15,5 +16,7 @@ export interface Projection {
   readonly handles: readonly EventType[];
   /** The tables it owns, for a rebuild into fresh copies. */
   readonly tables: readonly string[];
+  /** Those of its tables that are range-partitioned (a rebuild makes them partitioned too; see partitioning.ts). */
+  readonly partitioned?: readonly PartitionedTable[];
   apply(events: readonly Envelope[]): Statement[];
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Module, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { EVENT_SUBSCRIBER, type EventSubscriber, type Logger, SQL_DATABASE, type SqlDatabase, type Subscription } from '@authz/ports';
 import { LOGGER } from '@authz/platform';
+import { PartitionMaintenanceService } from './partition-maintenance.service';
 import { Projector } from './projector';
 import { PROJECTIONS } from './registry';
 
@@ -13,9 +14,12 @@ export class ProjectorsService implements OnModuleInit, OnModuleDestroy {
     @Inject(SQL_DATABASE) private readonly db: SqlDatabase,
     @Inject(EVENT_SUBSCRIBER) private readonly subscriber: EventSubscriber,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly partitions: PartitionMaintenanceService,
   ) {}
 
   async onModuleInit(): Promise<void> {
+    // The partitions of today and ahead exist before the first row is written.
+    await this.partitions.start();
     this.subscriptions = await Promise.all(PROJECTIONS.map((projection) => new Projector(projection, this.db, this.logger).start(this.subscriber)));
   }
 
@@ -29,5 +33,5 @@ export class ProjectorsService implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-@Module({ providers: [ProjectorsService], exports: [ProjectorsService] })
+@Module({ providers: [ProjectorsService, PartitionMaintenanceService], exports: [ProjectorsService, PartitionMaintenanceService] })
 export class ProjectionsModule {}

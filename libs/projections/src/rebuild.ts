@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { EventSubscriber, Logger, SqlDatabase } from '@authz/ports';
+import { createPartitionedCopy, listPartitions, maintainPartitions, type PartitionPolicy } from './partitioning';
 import type { Projection } from './projection';
 import { Projector, quoteIdent } from './projector';
 
@@ -14,13 +15,20 @@ export type RebuildResult = { projection: string; schema: string; events: number
 export async function rebuildProjection(
   projection: Projection,
   deps: { db: SqlDatabase; subscriber: EventSubscriber; logger: Logger },
-  options: { swap?: boolean } = {},
+  /**
+   * `partitions`: the live partition maintenance's policy. A partitioned table is rebuilt partitioned
+   * (like the live one), and once caught up the same pass runs on the rebuild, so the partitions the
+   * live maintenance dropped are dropped from the rebuild too and both hold the same rows.
+   */
+  options: { swap?: boolean; partitions?: { policy: PartitionPolicy; nowMs: number } } = {},
 ): Promise<RebuildResult> {
   const schema = `rebuild_${projection.name}_${randomBytes(4).toString('hex')}`;
   await deps.db.transaction(async (tx) => {
     await tx.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
     for (const table of [...projection.tables, 'projection_positions']) {
-      await tx.query(`CREATE TABLE ${quoteIdent(schema)}.${quoteIdent(table)} (LIKE public.${quoteIdent(table)} INCLUDING ALL)`);
+      const partitioned = projection.partitioned?.find((spec) => spec.table === table);
+      if (partitioned) await createPartitionedCopy(tx, schema, partitioned);
+      else await tx.query(`CREATE TABLE ${quoteIdent(schema)}.${quoteIdent(table)} (LIKE public.${quoteIdent(table)} INCLUDING ALL)`);
     }
   });
   const projector = new Projector(projection, deps.db, deps.logger, schema);
@@ -36,6 +44,9 @@ export async function rebuildProjection(
   });
   await subscription.caughtUp();
   await subscription.stop();
+  if (options.partitions && projection.partitioned) {
+    await maintainPartitions(deps.db, projection.partitioned, options.partitions.policy, { nowMs: options.partitions.nowMs, schema });
+  }
   if (options.swap) await swap(projection, deps.db, schema);
   deps.logger.info({ projection: projection.name, schema, events, swapped: Boolean(options.swap) }, 'projection rebuilt');
   return { projection: projection.name, schema, events, swapped: Boolean(options.swap) };
@@ -50,8 +61,13 @@ async function swap(projection: Projection, db: SqlDatabase, schema: string): Pr
     for (const table of projection.tables) {
       const t = quoteIdent(table);
       await tx.query(`LOCK TABLE public.${t} IN ACCESS EXCLUSIVE MODE`);
+      // A partitioned table's partitions do not follow it to another schema: each one is moved too.
+      const live = await listPartitions(tx, 'public', table);
+      const rebuilt = await listPartitions(tx, schema, table);
       await tx.query(`ALTER TABLE public.${t} SET SCHEMA ${archive}`);
+      for (const child of live) await tx.query(`ALTER TABLE public.${quoteIdent(child.name)} SET SCHEMA ${archive}`);
       await tx.query(`ALTER TABLE ${s}.${t} SET SCHEMA public`);
+      for (const child of rebuilt) await tx.query(`ALTER TABLE ${s}.${quoteIdent(child.name)} SET SCHEMA public`);
     }
     await tx.query('DELETE FROM public.projection_positions WHERE projection = $1', [projection.name]);
     await tx.query(`INSERT INTO public.projection_positions SELECT * FROM ${s}.projection_positions WHERE projection = $1`, [projection.name]);

@@ -17,6 +17,7 @@ export const revocationsProjection: Projection = {
   topics: ['oauth.revocations'],
   handles: ['oauth.grant.revoked.v1', 'oauth.access_token.revoked.v1'],
   tables: ['revocations'],
+  partitioned: [{ table: 'revocations', column: 'covers_until', interval: 'day' }],
   apply(events) {
     const rows = events.flatMap((event) => {
       switch (event.type) {
@@ -48,7 +49,7 @@ function tokenRow({ id, data }: TokenRevoked): Row {
 }
 
 function upsert(rows: Row[]): Statement {
-  // One row per (kind, id) in the batch: ON CONFLICT cannot touch a row twice in one statement.
+  // One row per (kind, id) in the batch: the statement sees the table as it was before it, not its own rows.
   const unique = new Map<string, Row>();
   for (const row of rows) {
     const key = `${row.kind}:${row.id}`;
@@ -56,12 +57,24 @@ function upsert(rows: Row[]): Statement {
     unique.set(key, known ? { ...known, coversUntil: Math.max(known.coversUntil, row.coversUntil) } : row);
   }
   const column = <T>(pick: (row: Row) => T) => [...unique.values()].map(pick);
+  // revocations is partitioned by covers_until (migration 0010), so its key is (kind, id, covers_until):
+  // one row per (kind, id) is this statement's doing. A later deadline replaces the row (the first
+  // revocation's fields kept, the row moving to its new partition); an equal or earlier one changes nothing.
   return {
-    text: `INSERT INTO revocations (kind, id, grant_id, client_id, subject, reason, revoked_at, covers_until, event_id)
-      SELECT r.kind, r.id, r.grant_id, r.client_id, r.subject, r.reason, to_timestamp(r.revoked_at), to_timestamp(r.covers_until), r.event_id
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::text[])
-          AS r(kind, id, grant_id, client_id, subject, reason, revoked_at, covers_until, event_id)
-      ON CONFLICT (kind, id) DO UPDATE SET covers_until = GREATEST(revocations.covers_until, EXCLUDED.covers_until)`,
+    text: `WITH incoming AS (
+        SELECT r.kind, r.id, r.grant_id, r.client_id, r.subject, r.reason, to_timestamp(r.revoked_at) AS revoked_at, to_timestamp(r.covers_until) AS covers_until, r.event_id
+          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::text[])
+            AS r(kind, id, grant_id, client_id, subject, reason, revoked_at, covers_until, event_id)
+      ), superseded AS (
+        DELETE FROM revocations v USING incoming i WHERE v.kind = i.kind AND v.id = i.id AND v.covers_until < i.covers_until
+        RETURNING v.*
+      )
+      INSERT INTO revocations (kind, id, grant_id, client_id, subject, reason, revoked_at, covers_until, event_id)
+      SELECT i.kind, i.id, coalesce(s.grant_id, i.grant_id), coalesce(s.client_id, i.client_id),
+             CASE WHEN s.kind IS NULL THEN i.subject ELSE s.subject END, coalesce(s.reason, i.reason),
+             coalesce(s.revoked_at, i.revoked_at), i.covers_until, coalesce(s.event_id, i.event_id)
+        FROM incoming i LEFT JOIN superseded s ON s.kind = i.kind AND s.id = i.id
+       WHERE NOT EXISTS (SELECT 1 FROM revocations v WHERE v.kind = i.kind AND v.id = i.id AND v.covers_until >= i.covers_until)`,
     values: [
       column((row) => row.kind),
       column((row) => row.id),
