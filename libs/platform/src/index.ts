@@ -1,5 +1,6 @@
 export * from './settings';
 export * from './logger';
+export * from './redaction';
 export * from './tokens';
 export * from './health';
 export * from './exception.filter';
