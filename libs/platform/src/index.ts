@@ -8,3 +8,7 @@ export * from './platform.module';
 export * from './bootstrap';
 export * from './scope-policy.loader';
 export * from './browser';
+export * from './metrics';
+export * from './metrics.controller';
+export * from './tracing';
+export * from './graceful-shutdown';
