@@ -100,6 +100,8 @@ describe('loadSettings', () => {
       LDAP_USER_CACHE_MS: 0,
       LOGIN_DISCLOSE_REASONS: ['password_expired', 'must_change_password'],
       VERIFIED_TOKEN_CACHE_ENTRIES: 10_000,
+      SHUTDOWN_DELAY_MS: 0,
+      SHUTDOWN_TIMEOUT_MS: 10_000,
       SERVICE: 'token',
     });
   });
