@@ -124,11 +124,7 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, logge
   const fastify = adapter.getInstance();
   // Metrics and traces of every request; the registry is the app's own (PlatformModule), known once the app exists.
   let metrics: ServiceMetrics | undefined;
-  instrumentHttp(
-    fastify,
-    () => metrics,
-    () => drainingApps.has(fastify),
-  );
+  instrumentHttp(fastify, () => metrics);
   // Bodies reach the controllers as raw strings: the OAuth layer parses forms itself, so a repeated
   // parameter or a wrong media type is an RFC error (invalid_request) and not a framework error.
   // They are read as bytes and decoded as strict UTF-8: a body that is not UTF-8 is refused, never
@@ -163,6 +159,9 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, logge
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
+    // While draining (graceful shutdown), every answer closes its connection: the client opens a new
+    // one, which reaches another replica.
+    if (drainingApps.has(fastify)) reply.header('connection', 'close');
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bodyParser: false,

@@ -4,70 +4,69 @@ import { errorCodeLabel, grantTypeLabel, type ServiceMetrics } from './metrics';
 import { extractContext, tracer, tracingEnabled } from './tracing';
 
 /** The per-request state the hooks keep on the request (decorated once: no shape change per request). */
-type Observed = FastifyRequest & { observedStart: number; observedSpan: Span | null; observedContext: Context | null; observedError: string | null };
+type Observed = FastifyRequest & {
+  observedRoute: string | null;
+  observedSpan: Span | null;
+  observedContext: Context | null;
+  observedError: string | null;
+};
+
+type Hook = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => void;
+type SendHook = (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload?: unknown) => void) => void;
 
 const TOKEN_ROUTE = '/token';
 const GRANT_TYPE = /(?:^|&)grant_type=([^&]*)/;
 const ERROR_CODE = /"error":"([a-z_]{1,64})"/;
 
-/** The route template of a request (`/account/apps`, never the raw URL); `unmatched` for a 404 without a route. */
-function routeOf(request: FastifyRequest): string {
-  return request.routeOptions.url ?? 'unmatched';
-}
-
 /**
  * Metrics and traces of every HTTP request (README "Metrics", "Tracing"):
- * - onRequest: the start time; with tracing on, a SERVER span `<METHOD> <route template>` whose parent is
- *   the caller's `traceparent`.
- * - preHandler: the span becomes the active context of the handler (so the Kafka publisher and the
- *   identity client find it).
- * - onSend: for /token errors, the RFC 6749 error code of the answer.
- * - onResponse: one observe on the request histogram (and the /token one), the span ended.
+ * - every request, when it ends (onResponse): one observe on the request histogram (and the /token
+ *   one) of Fastify's own `reply.elapsedTime`, labelled with the route template, `unmatched` without a route;
+ * - each route gets its own hooks when it is registered (onRoute), so its template is a constant of
+ *   the closure: no per-request lookup (Fastify's `request.routeOptions` builds an object per call).
+ *   With tracing on: a SERVER span `<METHOD> <route template>` whose parent is the caller's
+ *   `traceparent` (onRequest), made the active context of the handler (preHandler) so that the Kafka
+ *   publisher and the identity client find it. /token: the RFC 6749 error code of an error answer (onSend).
  * `metrics()` is read per request: the service's registry exists once the Nest app is created.
  */
-export function instrumentHttp(fastify: FastifyInstance, metrics: () => ServiceMetrics | undefined, draining: () => boolean): void {
-  fastify.decorateRequest('observedStart', 0);
+export function instrumentHttp(fastify: FastifyInstance, metrics: () => ServiceMetrics | undefined): void {
+  fastify.decorateRequest('observedRoute', null);
   fastify.decorateRequest('observedSpan', null);
   fastify.decorateRequest('observedContext', null);
   fastify.decorateRequest('observedError', null);
 
-  fastify.addHook('onRequest', (request, _reply, done) => {
-    const observed = request as Observed;
-    observed.observedStart = performance.now();
-    if (tracingEnabled()) {
-      const parent = extractContext(request.headers);
-      const route = routeOf(request);
-      const span = tracer().startSpan(
-        `${request.method} ${route}`,
-        { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'http.route': route, 'url.scheme': request.protocol } },
-        parent,
-      );
-      observed.observedSpan = span;
-      observed.observedContext = trace.setSpan(parent, span);
+  fastify.addHook('onRoute', (route) => {
+    const template = route.url;
+    const traced = tracingEnabled();
+    const onRequest: Hook = (request, _reply, done) => {
+      const observed = request as Observed;
+      observed.observedRoute = template;
+      if (traced) startServerSpan(observed, template);
+      done();
+    };
+    route.onRequest = [...hooks(route.onRequest), onRequest] as typeof route.onRequest;
+    if (traced) {
+      const preHandler: Hook = (request, _reply, done) => {
+        const active = (request as Observed).observedContext;
+        if (active) context.with(active, done);
+        else done();
+      };
+      route.preHandler = [...hooks(route.preHandler), preHandler] as typeof route.preHandler;
     }
-    done();
-  });
-
-  fastify.addHook('preHandler', (request, _reply, done) => {
-    const active = (request as Observed).observedContext;
-    if (active) context.with(active, done);
-    else done();
-  });
-
-  fastify.addHook('onSend', (request, reply, payload, done) => {
-    // While draining (graceful shutdown), every answer closes its connection: the client opens a new
-    // one, which reaches another replica.
-    if (draining()) reply.header('connection', 'close');
-    if (reply.statusCode >= 400 && typeof payload === 'string' && routeOf(request) === TOKEN_ROUTE) {
-      (request as Observed).observedError = ERROR_CODE.exec(payload)?.[1] ?? 'other';
+    if (template === TOKEN_ROUTE) {
+      const onSend: SendHook = (request, reply, payload, done) => {
+        if (reply.statusCode >= 400 && typeof payload === 'string') (request as Observed).observedError = ERROR_CODE.exec(payload)?.[1] ?? 'other';
+        done(null, payload);
+      };
+      route.onSend = [...hooks(route.onSend), onSend] as typeof route.onSend;
     }
-    done(null, payload);
   });
 
   fastify.addHook('onResponse', (request, reply, done) => {
     const observed = request as Observed;
-    const seconds = (performance.now() - observed.observedStart) / 1000;
-    const route = routeOf(request);
+    // Fastify notes every request's start before its first hook (reply.elapsedTime, ms).
+    const seconds = reply.elapsedTime / 1000;
+    const route = observed.observedRoute ?? 'unmatched';
     const registry = metrics();
     if (registry) {
       registry.observeHttp(request.method, route, reply.statusCode, seconds);
@@ -78,6 +77,21 @@ export function instrumentHttp(fastify: FastifyInstance, metrics: () => ServiceM
     endSpan(observed.observedSpan, reply);
     done();
   });
+}
+
+function hooks<T>(value: T | T[] | undefined): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+function startServerSpan(request: Observed, route: string): void {
+  const parent = extractContext(request.headers);
+  const span = tracer().startSpan(
+    `${request.method} ${route}`,
+    { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'http.route': route } },
+    parent,
+  );
+  request.observedSpan = span;
+  request.observedContext = trace.setSpan(parent, span);
 }
 
 function grantTypeOf(body: unknown): string | undefined {

@@ -12,3 +12,4 @@ export * from './metrics';
 export * from './metrics.controller';
 export * from './tracing';
 export * from './graceful-shutdown';
+export * from './http-observability';
