@@ -6,7 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidRequest, ServerError } from '@authz/oauth';
 import type { Logger } from '@authz/ports';
-import { shutDownGracefully } from './graceful-shutdown';
+import { isDraining, shutDownGracefully } from './graceful-shutdown';
 import { instrumentHttp } from './http-observability';
 import { createLogger } from './logger';
 import { ServiceMetrics } from './metrics';
@@ -61,7 +61,7 @@ export function exitGracefullyOnSignals(handle: ServiceHandle): void {
       logger.error({ ms: bound }, 'shutdown did not finish in time: exiting');
       process.exit(1);
     }, bound).unref();
-    shutDownGracefully(app, { delayMs: settings.SHUTDOWN_DELAY_MS, timeoutMs: settings.SHUTDOWN_TIMEOUT_MS, logger, onDraining: () => drainingApps.add(app.getHttpAdapter().getInstance() as object) }).then(
+    shutDownGracefully(app, { delayMs: settings.SHUTDOWN_DELAY_MS, timeoutMs: settings.SHUTDOWN_TIMEOUT_MS, logger }).then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
@@ -73,8 +73,6 @@ export function exitGracefullyOnSignals(handle: ServiceHandle): void {
   process.on('SIGINT', onSignal);
 }
 
-/** The Fastify instances of apps whose listener is closing: their answers carry Connection: close. */
-const drainingApps = new WeakSet<object>();
 
 export type HttpAppOptions = {
   /**
@@ -161,7 +159,7 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, logge
     reply.header('x-content-type-options', 'nosniff');
     // While draining (graceful shutdown), every answer closes its connection: the client opens a new
     // one, which reaches another replica.
-    if (drainingApps.has(fastify)) reply.header('connection', 'close');
+    if (isDraining(fastify)) reply.header('connection', 'close');
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bodyParser: false,

@@ -10,9 +10,14 @@ export type ShutdownOptions = {
   /** SHUTDOWN_TIMEOUT_MS: how long requests in flight may take once the listener is closed. */
   timeoutMs: number;
   logger: Logger;
-  /** Set while draining: answers carry `Connection: close`. */
-  onDraining?: () => void;
 };
+
+/** The HTTP servers (Fastify instances) of apps whose listener is closing: their answers carry `Connection: close` (bootstrap's onSend hook). */
+const draining = new WeakSet<object>();
+
+export function isDraining(server: object): boolean {
+  return draining.has(server);
+}
 
 /**
  * The graceful shutdown of a service (README "Health and shutdown"), in this order:
@@ -36,7 +41,7 @@ export async function shutDownGracefully(app: INestApplication, options: Shutdow
   options.logger.info({ delayMs: options.delayMs, timeoutMs: options.timeoutMs }, 'shutting down: readiness is 503');
   if (options.delayMs > 0) await sleep(options.delayMs);
 
-  options.onDraining?.();
+  draining.add(app.getHttpAdapter().getInstance() as object);
   const server = app.getHttpServer() as Server;
   const drained = await closeListener(server, options.timeoutMs);
   options.logger.info({ drained, ms: Date.now() - started }, drained ? 'requests in flight finished' : 'requests still in flight after SHUTDOWN_TIMEOUT_MS: connections closed');
