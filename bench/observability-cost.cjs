@@ -9,8 +9,8 @@ const Fastify = require('fastify');
 const pino = require('pino');
 const { createLogger, instrumentHttp, redactRecord, ServiceMetrics, startTracing, stopTracing } = require('@authz/platform');
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 5000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
 const LINES = Number(process.env.BENCH_LINES ?? 20000);
 
 function cpuMicros() {
@@ -95,9 +95,9 @@ async function main() {
   await perRequest(traced);
   const rounds = { bare: [], metrics: [], traced: [], pino: [], redacted: [] };
   for (let round = 0; round < ROUNDS; round += 1) {
-    rounds.bare.push(await perRequest(bare));
-    rounds.metrics.push(await perRequest(instrumented));
-    rounds.traced.push(await perRequest(traced));
+    // The order alternates from round to round, so that neither variant always pays for the garbage of the one before.
+    const order = round % 2 === 0 ? [['bare', bare], ['metrics', instrumented], ['traced', traced]] : [['traced', traced], ['metrics', instrumented], ['bare', bare]];
+    for (const [name, variant] of order) rounds[name].push(await perRequest(variant));
     rounds.pino.push(logCost(false));
     rounds.redacted.push(logCost(true));
   }
@@ -106,7 +106,11 @@ async function main() {
     node: process.version,
     loadavg: require('node:os').loadavg().map((value) => Number(value.toFixed(2))),
     requestCpuMicros: { bare: median(rounds.bare), withMetrics: median(rounds.metrics), withMetricsAndTracing: median(rounds.traced) },
-    requestOverheadMicros: { metrics: median(rounds.metrics) - median(rounds.bare), metricsAndTracing: median(rounds.traced) - median(rounds.bare) },
+    // Paired: each round's difference (the variants of a round ran back to back under the same load), then the median.
+    requestOverheadMicros: {
+      metrics: median(rounds.metrics.map((value, index) => value - rounds.bare[index])),
+      metricsAndTracing: median(rounds.traced.map((value, index) => value - rounds.bare[index])),
+    },
     observePairMicros: observeOnly(),
     logLineCpuMicros: { pinoAlone: median(rounds.pino), withRedaction: median(rounds.redacted) },
     redactSmallRecordMicros: redactOnly(),

@@ -100,6 +100,8 @@ it('SIGTERM under load: readiness 503 at once, every accepted request a complete
   expect(readiness!.at - sigtermAt).toBeLessThan(1000);
   expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
   expect(exit.at - sigtermAt).toBeLessThan(DELAY_MS + TIMEOUT_MS + PUBLISH_TIMEOUT_MS);
+  // Drained: no connection with a request in flight was closed (the failures below were never accepted by the server).
+  expect(service.output()).toContain('"drained":true');
   expect(service.output()).toContain('"msg":"shut down"');
 
   const answered = outcomes.filter((outcome) => outcome.status !== undefined);
