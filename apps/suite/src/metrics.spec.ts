@@ -77,6 +77,14 @@ describe('GET /metrics', () => {
     expect(samples(text, 'process_cpu_user_seconds_total{service="suite"}')).toHaveLength(1);
     expect(samples(text, 'nodejs_eventloop_lag_seconds{service="suite"}')).toHaveLength(1);
 
+    // The projector's position, read from projection_positions at scrape time (the in-process bus delivers after a few ms).
+    let positions: string[] = [];
+    for (let attempt = 0; attempt < 50 && positions.length === 0; attempt += 1) {
+      positions = samples((await first.getHttpAdapter().getInstance().inject({ method: 'GET', url: '/metrics' })).body, 'authz_projection_position{projection="access_tokens"');
+      if (positions.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(positions).toEqual([expect.stringMatching(/^authz_projection_position\{projection="access_tokens",topic="oauth\.tokens",partition="0",service="suite"\} \d+$/)]);
+
     const other = (await second.getHttpAdapter().getInstance().inject({ method: 'GET', url: '/metrics' })).body;
     expect(samples(other, 'authz_token_request_duration_seconds_count')).toEqual([
       'authz_token_request_duration_seconds_count{service="suite",grant_type="client_credentials",error="none"} 1',

@@ -18,10 +18,6 @@ export class HealthRegistry {
     this.shuttingDown = true;
   }
 
-  get draining(): boolean {
-    return this.shuttingDown;
-  }
-
   async run(timeoutMs = 2000): Promise<{ ready: boolean; checks: Record<string, 'up' | 'down'> }> {
     if (this.shuttingDown) return { ready: false, checks: { shutdown: 'down' } };
     const results = await Promise.all(
