@@ -5,16 +5,16 @@
  */
 import 'reflect-metadata';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createHttpApp, loadSettings } from '@authz/platform';
-import { silentLogger } from '@authz/ports';
+import { createHttpApp, createLogger, loadSettings } from '@authz/platform';
+import { type Logger, silentLogger } from '@authz/ports';
 import { SuiteAppModule } from './app.module';
 
 const DEMO_SERVICE = `Basic ${Buffer.from('demo-service:hXLTXDHb4b3fKjeB8OsWXm2XynVB-aPOV97xv29iCfU').toString('base64')}`;
 const apps: NestFastifyApplication[] = [];
 
-async function suite(): Promise<NestFastifyApplication> {
+async function suite(logger: Logger = silentLogger): Promise<NestFastifyApplication> {
   const settings = loadSettings('suite', {}, { MODE: 'embedded', ISSUER: 'https://issuer.test', LOG_LEVEL: 'silent' });
-  const app = await createHttpApp(SuiteAppModule.create(settings, silentLogger), silentLogger);
+  const app = await createHttpApp(SuiteAppModule.create(settings, logger), logger);
   apps.push(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
@@ -89,5 +89,16 @@ describe('GET /metrics', () => {
     expect(samples(other, 'authz_token_request_duration_seconds_count')).toEqual([
       'authz_token_request_duration_seconds_count{service="suite",grant_type="client_credentials",error="none"} 1',
     ]);
+  });
+
+  it('writes no log line per request at info level (logging, and so its redaction, is off the hot path)', async () => {
+    const lines: string[] = [];
+    const app = await suite(createLogger({ service: 'suite', instanceId: 'spec', level: 'info', destination: { write: (line: string) => void lines.push(line) } }));
+    const before = lines.length;
+    for (let index = 0; index < 20; index += 1) {
+      expect((await token(app, { grant_type: 'client_credentials', scope: 'api:read' })).statusCode).toBe(200);
+      expect((await token(app, { grant_type: 'client_credentials', scope: 'nope' })).statusCode).toBe(400);
+    }
+    expect(lines.slice(before)).toEqual([]);
   });
 });
