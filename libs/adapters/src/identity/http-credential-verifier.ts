@@ -119,7 +119,7 @@ export class HttpCredentialVerifier implements CredentialVerifier {
 
     if (status !== 200) {
       if (status === 401) this.logger.error({ status }, 'the identity service refused our internal token: check IDENTITY_INTERNAL_TOKEN on both sides');
-      else if (status < 500) this.logger.error({ status, body: text.slice(0, 200) }, 'the identity service refused the request');
+      else if (status < 500) this.logger.error({ status, answer: text.slice(0, 200) }, 'the identity service refused the request');
       throw this.unavailable(`status ${status}`);
     }
     let parsed: z.infer<typeof verdictBody>;
