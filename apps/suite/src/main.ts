@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { startService } from '@authz/platform';
+import { exitGracefullyOnSignals, startService } from '@authz/platform';
 import { SuiteAppModule } from './app.module';
 import { banner } from './banner';
 
@@ -8,7 +8,10 @@ startService('suite', (settings, logger) => SuiteAppModule.create(settings, logg
   // The all-in-one mode defaults to the embedded adapters and to quiet logs, so the banner stands out.
   overrides: { MODE: process.env.MODE ?? 'embedded', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
 }).then(
-  ({ settings }) => process.stdout.write(banner(settings.ISSUER, settings.MODE, Date.now() - started)),
+  (handle) => {
+    exitGracefullyOnSignals(handle);
+    process.stdout.write(banner(handle.settings.ISSUER, handle.settings.MODE, Date.now() - started));
+  },
   (error: unknown) => {
     process.stderr.write(`suite: startup failed: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);

@@ -24,7 +24,8 @@ import {
   type TtlStore,
   REFRESH_FAMILY_STORE,
 } from '@authz/ports';
-import { HealthRegistry, LOGGER, SETTINGS, type Settings } from '@authz/platform';
+import { HealthRegistry, LOGGER, ServiceMetrics, SETTINGS, type Settings } from '@authz/platform';
+import { kafkaPublisherObserver, ldapBindObserver, redisCommandObserver, registerConsumerLag, registerLdapGauges, registerPublisherGauges } from './adapter-metrics';
 import { EventSourcedClientRegistry } from './clients/event-sourced-client-registry';
 import { FileClientRegistry } from './clients/file-client-registry';
 import { HttpClientKeySets } from './clients/http-client-key-sets';
@@ -63,6 +64,8 @@ export type InfrastructureNeeds = {
 };
 
 const KAFKA_BUS = Symbol.for('authz.KafkaBus');
+/** The service's metrics registry; optional so that a module built without PlatformModule still works. */
+const METRICS = { token: ServiceMetrics, optional: true } as const;
 const MEMORY_BUS = Symbol.for('authz.MemoryBus');
 
 /**
@@ -93,8 +96,8 @@ export class InfrastructureModule {
       } else {
         providers.push({
           provide: KAFKA_BUS,
-          inject: [LOGGER],
-          useFactory: async (logger: Logger) => {
+          inject: [LOGGER, METRICS],
+          useFactory: async (logger: Logger, metrics: ServiceMetrics | undefined) => {
             const kafka = createKafka({ brokers: settings.KAFKA_BROKERS, clientId: settings.KAFKA_CLIENT_ID, logger });
             const prefix = settings.KAFKA_TOPIC_PREFIX;
             // The log is the audit trail and what projections are rebuilt from: kept forever unless KAFKA_TOPIC_RETENTION_MS says otherwise.
@@ -109,9 +112,14 @@ export class InfrastructureModule {
               publishTimeoutMs: settings.KAFKA_PUBLISH_TIMEOUT_MS,
               topicFor: (type) => `${prefix}${topicOf(type)}`,
               logger,
+              ...(metrics ? { observer: kafkaPublisherObserver(metrics) } : {}),
             });
             await publisher.connect();
             const subscriber = new KafkaEventSubscriber({ kafka, logger, deadLetterTopic: `${prefix}${Topics.deadLetter}` });
+            if (metrics) {
+              registerPublisherGauges(metrics, publisher);
+              registerConsumerLag(metrics, subscriber);
+            }
             return { publisher, subscriber: new PrefixedEventSubscriber(subscriber, prefix) };
           },
         });
@@ -136,9 +144,11 @@ export class InfrastructureModule {
     if (needs.ttl) {
       add({
         provide: TTL_STORE,
-        inject: [LOGGER, CLOCK],
-        useFactory: (logger: Logger, clock: Clock) =>
-          embedded ? new MemoryTtlStore({ clock }) : new RedisTtlStore({ url: settings.REDIS_URL, keyPrefix: settings.REDIS_KEY_PREFIX, logger }),
+        inject: [LOGGER, CLOCK, METRICS],
+        useFactory: (logger: Logger, clock: Clock, metrics: ServiceMetrics | undefined) =>
+          embedded
+            ? new MemoryTtlStore({ clock })
+            : new RedisTtlStore({ url: settings.REDIS_URL, keyPrefix: settings.REDIS_KEY_PREFIX, logger, ...(metrics ? { onCommand: redisCommandObserver(metrics) } : {}) }),
       });
     }
     if (needs.codes) {
@@ -153,11 +163,13 @@ export class InfrastructureModule {
     if (needs.directory) {
       add({
         provide: DIRECTORY,
-        inject: [LOGGER],
-        useFactory: (logger: Logger) =>
-          embedded
-            ? new LdifDirectory({ path: resolve(settings.USERS_LDIF), logger })
-            : ldapDirectoryFromSettings(settings, logger),
+        inject: [LOGGER, METRICS],
+        useFactory: (logger: Logger, metrics: ServiceMetrics | undefined) => {
+          if (embedded) return new LdifDirectory({ path: resolve(settings.USERS_LDIF), logger });
+          const directory = ldapDirectoryFromSettings(settings, logger, metrics ? { onBind: ldapBindObserver(metrics) } : {});
+          if (metrics) registerLdapGauges(metrics, directory);
+          return directory;
+        },
       });
     }
     if (needs.clients) {

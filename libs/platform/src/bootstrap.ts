@@ -6,8 +6,12 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidRequest, ServerError } from '@authz/oauth';
 import type { Logger } from '@authz/ports';
+import { isDraining, shutDownGracefully } from './graceful-shutdown';
+import { instrumentHttp } from './http-observability';
 import { createLogger } from './logger';
+import { ServiceMetrics } from './metrics';
 import { loadSettings, type ServiceName, type Settings, unsafeDefaults } from './settings';
+import { startTracing } from './tracing';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -31,12 +35,44 @@ export async function startService(
   const logger = createLogger({ service, instanceId: settings.INSTANCE_ID, level: settings.LOG_LEVEL });
   for (const warning of unsafeDefaults(settings, options.env ?? process.env)) logger.warn({ setting: true }, warning);
   routeProcessWarnings(logger);
+  // Before the modules are created, so that every component sees whether tracing is on.
+  if (startTracing(settings)) logger.info({ serviceName: settings.OTEL_SERVICE_NAME ?? `authz-${service}` }, 'tracing on (OTLP/HTTP)');
   const app = await createHttpApp(createModule(settings, logger), logger, settings.TRUST_PROXY === undefined ? {} : { trustProxy: settings.TRUST_PROXY });
   await app.listen({ host: settings.HOST, port: settings.PORT });
   const url = await app.getUrl();
   logger.info({ url: url.replace('[::1]', 'localhost'), mode: settings.MODE }, `${service} listening`);
   return { app, settings, logger, url };
 }
+
+/**
+ * SIGTERM (Kubernetes) and SIGINT (Ctrl-C): the graceful shutdown (shutDownGracefully), then exit 0;
+ * exit 1 if it failed or did not end within SHUTDOWN_DELAY_MS + SHUTDOWN_TIMEOUT_MS + the publish
+ * timeout + 10 s. A second signal does not start another.
+ */
+export function exitGracefullyOnSignals(handle: ServiceHandle): void {
+  const { app, settings, logger } = handle;
+  let started = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (started) return;
+    started = true;
+    logger.info({ signal }, 'signal received');
+    const bound = settings.SHUTDOWN_DELAY_MS + settings.SHUTDOWN_TIMEOUT_MS + settings.KAFKA_PUBLISH_TIMEOUT_MS + 10_000;
+    setTimeout(() => {
+      logger.error({ ms: bound }, 'shutdown did not finish in time: exiting');
+      process.exit(1);
+    }, bound).unref();
+    shutDownGracefully(app, { delayMs: settings.SHUTDOWN_DELAY_MS, timeoutMs: settings.SHUTDOWN_TIMEOUT_MS, logger }).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
 
 export type HttpAppOptions = {
   /**
@@ -84,6 +120,9 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, logge
     },
   });
   const fastify = adapter.getInstance();
+  // Metrics and traces of every request; the registry is the app's own (PlatformModule), known once the app exists.
+  let metrics: ServiceMetrics | undefined;
+  instrumentHttp(fastify, () => metrics);
   // Bodies reach the controllers as raw strings: the OAuth layer parses forms itself, so a repeated
   // parameter or a wrong media type is an RFC error (invalid_request) and not a framework error.
   // They are read as bytes and decoded as strict UTF-8: a body that is not UTF-8 is refused, never
@@ -118,13 +157,22 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, logge
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
+    // While draining (graceful shutdown), every answer closes its connection: the client opens a new
+    // one, which reaches another replica.
+    if (isDraining(fastify)) reply.header('connection', 'close');
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bodyParser: false,
     logger: nestLogger(logger),
     abortOnError: false,
   });
-  app.enableShutdownHooks();
+  try {
+    metrics = app.get(ServiceMetrics, { strict: false });
+  } catch {
+    metrics = undefined; // a module without PlatformModule (some specs): no metrics
+  }
+  // No enableShutdownHooks(): Nest would close the modules (the publisher, the consumers) while
+  // requests are still in flight. Signals are handled by exitGracefullyOnSignals (runService).
   return app;
 }
 
@@ -148,7 +196,7 @@ function routeProcessWarnings(logger: Logger): void {
 
 /** The entry point of every app: starts the service, or logs why it could not and exits with status 1. */
 export function runService(...args: Parameters<typeof startService>): void {
-  startService(...args).catch((error: unknown) => {
+  startService(...args).then(exitGracefullyOnSignals, (error: unknown) => {
     process.stderr.write(`${JSON.stringify({ level: 'fatal', service: args[0], msg: 'startup failed', err: error instanceof Error ? error.message : String(error) })}\n`);
     process.exit(1);
   });

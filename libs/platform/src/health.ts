@@ -7,12 +7,19 @@ export type HealthCheck = { name: string; check: () => Promise<void> };
 @Injectable()
 export class HealthRegistry {
   private readonly checks: HealthCheck[] = [];
+  private shuttingDown = false;
 
   register(check: HealthCheck): void {
     this.checks.push(check);
   }
 
+  /** Graceful shutdown began: readiness answers 503 from now on, without running the checks. */
+  beginShutdown(): void {
+    this.shuttingDown = true;
+  }
+
   async run(timeoutMs = 2000): Promise<{ ready: boolean; checks: Record<string, 'up' | 'down'> }> {
+    if (this.shuttingDown) return { ready: false, checks: { shutdown: 'down' } };
     const results = await Promise.all(
       this.checks.map(async ({ name, check }) => {
         try {

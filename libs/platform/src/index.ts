@@ -1,5 +1,6 @@
 export * from './settings';
 export * from './logger';
+export * from './redaction';
 export * from './tokens';
 export * from './health';
 export * from './exception.filter';
@@ -7,3 +8,8 @@ export * from './platform.module';
 export * from './bootstrap';
 export * from './scope-policy.loader';
 export * from './browser';
+export * from './metrics';
+export * from './metrics.controller';
+export * from './tracing';
+export * from './graceful-shutdown';
+export * from './http-observability';

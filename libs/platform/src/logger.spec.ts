@@ -1,4 +1,5 @@
-import { createLogger, REDACTED_KEYS } from './logger';
+import { createLogger } from './logger';
+import { REDACTED_KEYS } from './redaction';
 
 const SECRET = 'Zq7-must-never-be-logged-4Xv';
 

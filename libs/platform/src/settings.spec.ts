@@ -107,6 +107,8 @@ describe('loadSettings', () => {
       PARTITION_DROP_GRACE: 86_400,
       REVOCATION_TOMBSTONE_TTL: 0,
       KAFKA_TOPIC_RETENTION_MS: -1,
+      SHUTDOWN_DELAY_MS: 0,
+      SHUTDOWN_TIMEOUT_MS: 10_000,
       SERVICE: 'token',
     });
   });

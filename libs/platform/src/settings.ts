@@ -373,6 +373,30 @@ export const settingsSchema = z.object({
    * one hour) requires archiving the log first (README "Audit"). Existing topics are not changed.
    */
   KAFKA_TOPIC_RETENTION_MS: int(-1, Number.MAX_SAFE_INTEGER).refine((value) => value === -1 || value >= 3_600_000, 'expected -1 (forever) or at least 3600000 (one hour)').default(-1),
+  // --- observability ---
+  /**
+   * On SIGTERM, how long the service keeps serving after its readiness turned 503, before it stops
+   * accepting connections, ms: the time the load balancer (Kubernetes endpoints, the ingress) needs to
+   * notice and stop sending new requests. 0: stop accepting at once.
+   */
+  SHUTDOWN_DELAY_MS: int(0, 120_000).default(0),
+  /**
+   * On SIGTERM, how long requests in flight may take to finish once the service stopped accepting
+   * connections, ms; connections still busy after it are closed. Then consumers stop (after committing
+   * their finished work), the event publisher sends and settles what it holds, and pools close.
+   */
+  SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  /**
+   * OpenTelemetry (standard variable): the OTLP/HTTP collector's base URL (`/v1/traces` is appended).
+   * Traces are recorded only when this or OTEL_TRACES_EXPORTER=otlp is set; otherwise tracing is off
+   * and costs nothing. The exporter also reads the other standard OTEL_EXPORTER_OTLP_* variables
+   * (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, headers, timeout).
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  /** OpenTelemetry (standard variable): `otlp` turns tracing on (with the OTLP defaults), `none` turns it off whatever else is set. */
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'none']).optional(),
+  /** OpenTelemetry (standard variable): the `service.name` of this process's spans; default `authz-<service>`. */
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema> & { SERVICE: ServiceName; PORT: number; KAFKA_CLIENT_ID: string };

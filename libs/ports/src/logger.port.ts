@@ -1,6 +1,6 @@
 /**
  * The structured logger every component receives (pino's call shape: object first, then message).
- * Its implementation redacts secrets by key (see @authz/platform createLogger); still, pass hashes and ids, never values.
+ * Its implementation redacts secrets at any depth, by key and by value (see @authz/platform createLogger); still, pass hashes and ids, never values.
  */
 export interface Logger {
   debug(obj: object, msg?: string): void;

@@ -1,4 +1,6 @@
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { z } from 'zod';
+import { injectContext, tracer, tracingEnabled } from '@authz/platform';
 import {
   DISCLOSABLE_REASONS,
   type CredentialCallMeta,
@@ -86,7 +88,23 @@ export class HttpCredentialVerifier implements CredentialVerifier {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     if (this.authorization !== undefined) headers.authorization = this.authorization;
     if (meta.correlationId !== undefined) headers['x-request-id'] = meta.correlationId;
+    // Tracing on: a CLIENT span, child of the request's, and its W3C traceparent on the call.
+    const span = tracingEnabled()
+      ? tracer().startSpan('POST /internal/v1/authenticate', { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'POST', 'url.full': this.url } })
+      : undefined;
+    if (span) injectContext(trace.setSpan(context.active(), span), headers);
+    try {
+      const verdict = await this.call(headers, body);
+      span?.end();
+      return verdict;
+    } catch (error) {
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'error' });
+      span?.end();
+      throw error;
+    }
+  }
 
+  private async call(headers: Record<string, string>, body: string): Promise<CredentialVerdict> {
     let status: number;
     let text: string;
     try {
@@ -101,7 +119,7 @@ export class HttpCredentialVerifier implements CredentialVerifier {
 
     if (status !== 200) {
       if (status === 401) this.logger.error({ status }, 'the identity service refused our internal token: check IDENTITY_INTERNAL_TOKEN on both sides');
-      else if (status < 500) this.logger.error({ status, body: text.slice(0, 200) }, 'the identity service refused the request');
+      else if (status < 500) this.logger.error({ status, answer: text.slice(0, 200) }, 'the identity service refused the request');
       throw this.unavailable(`status ${status}`);
     }
     let parsed: z.infer<typeof verdictBody>;

@@ -1,5 +1,7 @@
 import { createEnvelope, type DomainEvent, type Envelope, type EventType, serializeEnvelope, topicOf } from '@authz/contracts';
 import { type EventPublisher, EventLogUnavailableError, type Logger, type PublishMeta } from '@authz/ports';
+import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { injectContext, tracer, tracingEnabled } from '@authz/platform';
 import { type Admin, type IHeaders, type Kafka, type Message, type Producer, type ProducerConfig, Partitioners } from 'kafkajs';
 import { AccumulatorClosedError, AccumulatorTimeoutError, EventAccumulator } from './event-accumulator';
 
@@ -22,6 +24,15 @@ export type KafkaEventPublisherOptions = {
   pingTimeoutMs?: number;
   /** The topic of an event type (default: the contracts' topicOf). Tests route to a topic of their own. */
   topicFor?: (type: EventType) => string;
+  /** Metrics hooks (README "Metrics"); called synchronously, must not throw. */
+  observer?: KafkaPublisherObserver;
+};
+
+export type KafkaPublisherObserver = {
+  /** One publish settled: from the call to its acknowledgement (ok) or failure, seconds. */
+  published(seconds: number, ok: boolean): void;
+  /** One sendBatch settled: its events and how long the broker took, seconds. */
+  batch(size: number, seconds: number, ok: boolean): void;
 };
 
 export type KafkaEventPublisherMetrics = {
@@ -76,6 +87,7 @@ export class KafkaEventPublisher implements EventPublisher {
   private admin: { admin: Admin; ready: Promise<void> } | undefined;
   private closed = false;
   private readonly counters = { batchesSent: 0, eventsSent: 0, batchesFailed: 0 };
+  private readonly observer: KafkaPublisherObserver | undefined;
 
   constructor(options: KafkaEventPublisherOptions) {
     if (!options.source) throw new RangeError('KafkaEventPublisher: source is required');
@@ -85,6 +97,7 @@ export class KafkaEventPublisher implements EventPublisher {
     this.publishTimeoutMs = options.publishTimeoutMs ?? 5000;
     this.pingTimeoutMs = options.pingTimeoutMs ?? 2000;
     this.topicFor = options.topicFor ?? topicOf;
+    this.observer = options.observer;
     this.accumulator = new EventAccumulator<OutgoingEvent>({
       send: (events) => this.sendBatch(events),
       lingerMs: options.lingerMs ?? 2,
@@ -101,16 +114,35 @@ export class KafkaEventPublisher implements EventPublisher {
     if (this.closed) throw new EventLogUnavailableError('the event publisher is closed');
     const headers: IHeaders = { 'content-type': 'application/cloudevents+json', ce_type: envelope.type, ce_id: envelope.id };
     if (envelope.correlationid) headers.correlation_id = envelope.correlationid;
+    const topic = this.topicFor(envelope.type);
+    // Tracing on: a PRODUCER span, child of the request's, whose context travels in the message's
+    // W3C headers (traceparent) to every consumer.
+    const span = tracingEnabled() ? this.producerSpan(topic, envelope, headers) : undefined;
     const outgoing: OutgoingEvent = {
-      topic: this.topicFor(envelope.type),
+      topic,
       message: { key: envelope.subject, value: serializeEnvelope(envelope), headers },
     };
+    const started = performance.now();
     try {
       await this.accumulator.add(outgoing);
     } catch (error) {
+      this.observer?.published((performance.now() - started) / 1000, false);
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : 'error' });
+      span?.end();
       throw this.unavailable(error);
     }
+    this.observer?.published((performance.now() - started) / 1000, true);
+    span?.end();
     return envelope;
+  }
+
+  private producerSpan(topic: string, envelope: Envelope, headers: IHeaders): Span {
+    const span = tracer().startSpan(`${topic} publish`, {
+      kind: SpanKind.PRODUCER,
+      attributes: { 'messaging.system': 'kafka', 'messaging.operation.type': 'publish', 'messaging.destination.name': topic, 'messaging.message.id': envelope.id, 'cloudevents.event_type': envelope.type },
+    });
+    injectContext(trace.setSpan(context.active(), span), headers);
+    return span;
   }
 
   /** Connects the producer now instead of on the first publish (fails with EventLogUnavailableError). */
@@ -165,6 +197,7 @@ export class KafkaEventPublisher implements EventPublisher {
         throw error;
       },
     );
+    const started = performance.now();
     const byTopic = new Map<string, Message[]>();
     for (const { topic, message } of events) {
       const messages = byTopic.get(topic);
@@ -183,12 +216,14 @@ export class KafkaEventPublisher implements EventPublisher {
       );
     } catch (error) {
       this.counters.batchesFailed += 1;
+      this.observer?.batch(events.length, (performance.now() - started) / 1000, false);
       this.logger.error({ events: events.length, topics: [...byTopic.keys()], error: String(error) }, 'event batch not acknowledged: replacing the producer');
       this.discardProducer(producer);
       throw error;
     }
     this.counters.batchesSent += 1;
     this.counters.eventsSent += events.length;
+    this.observer?.batch(events.length, (performance.now() - started) / 1000, true);
   }
 
   private connectedProducer(): Promise<Producer> {

@@ -6,6 +6,8 @@ import {
   type Subscription,
   type SubscriptionOptions,
 } from '@authz/ports';
+import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { extractContext, tracer, tracingEnabled } from '@authz/platform';
 import { type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, Partitioners, type Producer } from 'kafkajs';
 import { CaughtUpTracker } from '../events/caught-up-tracker';
 import { deadLetterHeaders, deliverBatch, describeError, type RawMessage } from '../events/deliver-batch';
@@ -58,11 +60,13 @@ const DEAD_LETTER_RETRY = { retries: 4, initialRetryTime: 100, maxRetryTime: 100
  *   `dlq_partition`, `dlq_offset`, `dlq_group`.
  */
 export class KafkaEventSubscriber implements EventSubscriber {
+  private readonly running = new Set<KafkaSubscription>();
+
   constructor(private readonly options: KafkaEventSubscriberOptions) {}
 
   async subscribe(options: SubscriptionOptions): Promise<Subscription> {
     if (options.topics.length === 0) throw new RangeError('subscribe: at least one topic is required');
-    const subscription = new KafkaSubscription(this.options, options);
+    const subscription = new KafkaSubscription(this.options, options, () => this.running.delete(subscription));
     try {
       await subscription.start();
     } catch (error) {
@@ -70,9 +74,29 @@ export class KafkaEventSubscriber implements EventSubscriber {
       if (error instanceof EventLogUnavailableError) throw error;
       throw new EventLogUnavailableError(`could not subscribe group ${options.groupId}: ${describeError(error)}`, { cause: error });
     }
+    this.running.add(subscription);
     return subscription;
   }
+
+  /**
+   * Consumer lag of every running subscription (the /metrics scrape): per topic-partition, the high
+   * watermark minus the group's committed offset (the next event it will process; consumers commit
+   * after their work). Two admin requests per subscription.
+   */
+  async lag(): Promise<ConsumerLag[]> {
+    const reports = await Promise.all([...this.running].map((subscription) => subscription.lag().catch(() => [])));
+    return reports.flat();
+  }
 }
+
+export type ConsumerLag = {
+  /** The consumer group, a broadcast group without its instance id (`token.revocations.broadcast`): bounded across restarts. */
+  group: string;
+  topic: string;
+  partition: number;
+  /** Events in the partition not processed by the group yet. */
+  lag: number;
+};
 
 class KafkaSubscription implements Subscription {
   private readonly kafka: Kafka;
@@ -92,6 +116,7 @@ class KafkaSubscription implements Subscription {
   constructor(
     private readonly settings: KafkaEventSubscriberOptions,
     private readonly options: SubscriptionOptions,
+    private readonly onStop: () => void = () => undefined,
   ) {
     this.kafka = settings.kafka;
     this.groupId = options.groupId;
@@ -161,6 +186,7 @@ class KafkaSubscription implements Subscription {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.running = false;
+      this.onStop();
       // disconnect() waits for the batch in progress (which sees isRunning() false and commits nothing it did not finish).
       await this.consumer.disconnect().catch((error: unknown) => this.logger.warn({ error: describeError(error) }, 'consumer did not disconnect cleanly'));
       const producer = this.deadLetterProducer;
@@ -169,6 +195,23 @@ class KafkaSubscription implements Subscription {
       this.tracker?.abort(new Error(`subscription ${this.groupId} stopped before it caught up`));
     })();
     return this.stopping;
+  }
+
+  async lag(): Promise<ConsumerLag[]> {
+    const committed = new Map<string, bigint>();
+    for (const { topic, partitions } of await this.admin.fetchOffsets({ groupId: this.groupId, topics: this.topics })) {
+      for (const { partition, offset } of partitions) committed.set(`${topic}:${partition}`, BigInt(offset));
+    }
+    const group = this.groupId.replace(/\.broadcast\..*$/, '.broadcast');
+    const out: ConsumerLag[] = [];
+    for (const topic of this.topics) {
+      for (const { partition, high, low } of await this.admin.fetchTopicOffsets(topic)) {
+        const position = committed.get(`${topic}:${partition}`) ?? -1n;
+        const next = position > BigInt(low) ? position : BigInt(low);
+        out.push({ group, topic, partition, lag: Math.max(0, Number(BigInt(high) - next)) });
+      }
+    }
+    return out;
   }
 
   /**
@@ -224,6 +267,9 @@ class KafkaSubscription implements Subscription {
     const last = messages.at(-1);
     if (!last) return;
     const originals = new Map<string, KafkaMessage>(messages.map((message) => [message.offset, message]));
+    // Tracing on: a CONSUMER span per message, child of the producer's span carried in its headers
+    // (a message without a traceparent starts a trace of its own).
+    const spans = tracingEnabled() ? messages.map((message) => this.consumerSpan(topic, partition, message)) : undefined;
     const outcome = await deliverBatch(messages.map(toRawMessage), {
       topic,
       partition,
@@ -238,12 +284,36 @@ class KafkaSubscription implements Subscription {
       logger: this.logger,
       ...(this.settings.isTransient ? { isTransient: this.settings.isTransient } : {}),
     });
+    if (spans) {
+      for (const span of spans) {
+        if (outcome === 'interrupted') span.setStatus({ code: SpanStatusCode.ERROR, message: 'interrupted' });
+        span.end();
+      }
+    }
     if (outcome === 'interrupted') return;
     resolveOffset(last.offset);
     const next = BigInt(last.offset) + 1n;
     await this.consumer.commitOffsets([{ topic, partition, offset: next.toString() }]);
     this.tracker?.advance(`${topic}:${partition}`, next);
     await heartbeat();
+  }
+
+  private consumerSpan(topic: string, partition: number, message: KafkaMessage): Span {
+    return tracer().startSpan(
+      `${topic} process`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': topic,
+          'messaging.destination.partition.id': String(partition),
+          'messaging.kafka.offset': Number(message.offset),
+          'messaging.consumer.group.name': this.groupId,
+        },
+      },
+      extractContext(message.headers as Record<string, Buffer | string | undefined> | undefined),
+    );
   }
 
   private async deadLetter(topic: string, partition: number, message: KafkaMessage, reason: string): Promise<void> {

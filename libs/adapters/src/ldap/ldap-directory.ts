@@ -77,6 +77,8 @@ export type LdapDirectoryOptions = {
    */
   userCacheMs?: number;
   logger?: Logger;
+  /** Metrics hook: each user bind's server, duration (seconds) and outcome (README "Metrics"). */
+  onBind?: (server: string, seconds: number, outcome: 'success' | 'refused' | 'error') => void;
 };
 
 export const DEFAULT_LDAP_ATTRIBUTES: LdapAttributeMap = {
@@ -137,6 +139,7 @@ export class LdapDirectory implements Directory {
   private readonly groupOptions: GroupOptions;
   private readonly maxGroups: number;
   private readonly logger: Logger;
+  private readonly onBind: LdapDirectoryOptions['onBind'];
   private readonly healthTimer: NodeJS.Timeout | undefined;
   private readonly userCacheMs: number;
   private readonly userCache = new Map<string, { found: FoundUser; expires: number }>();
@@ -183,6 +186,7 @@ export class LdapDirectory implements Directory {
     this.maxGroups = options.maxGroups ?? 200;
     this.userCacheMs = options.userCacheMs ?? 0;
     this.logger = (options.logger ?? silentLogger).child({ component: 'ldap-directory' });
+    this.onBind = options.onBind;
     const startTls = options.startTls ?? false;
     const tls: ConnectionOptions = { ca: options.tls?.ca, rejectUnauthorized: options.tls?.rejectUnauthorized ?? true };
     const pool = { size: options.pool?.size ?? 10, idleMs: options.pool?.idleMs ?? 240_000 };
@@ -276,10 +280,13 @@ export class LdapDirectory implements Directory {
     for (const server of candidates) {
       if (!this.admits(server)) continue;
       const policy = new PasswordPolicyControl();
+      const bindStarted = performance.now();
       try {
         await server.bind.use((client) => client.bind(user.dn, password, policy));
+        this.onBind?.(server.url, (performance.now() - bindStarted) / 1000, 'success');
         server.breaker.success();
       } catch (error) {
+        this.onBind?.(server.url, (performance.now() - bindStarted) / 1000, isInvalidCredentials(error) ? 'refused' : 'error');
         if (isInvalidCredentials(error)) {
           server.breaker.success();
           this.userCache.delete(caseIgnore(username));
@@ -317,9 +324,16 @@ export class LdapDirectory implements Directory {
     await this.withFailover('ping', (server) => server.search.use((client) => client.search('', { scope: 'base', filter: '(objectClass=*)', attributes: ['1.1'] })));
   }
 
-  /** Per server: its breaker state and pool sizes (diagnostics, tests). */
-  status(): Array<{ url: string; breaker: 'closed' | 'open' | 'half_open'; searchConnections: number; bindConnections: number }> {
-    return this.servers.map((server) => ({ url: server.url, breaker: server.breaker.state, searchConnections: server.search.size, bindConnections: server.bind.size }));
+  /** Per server: its breaker state and pool sizes (diagnostics, tests, metrics). */
+  status(): Array<{ url: string; breaker: 'closed' | 'open' | 'half_open'; searchConnections: number; bindConnections: number; searchIdle: number; bindIdle: number }> {
+    return this.servers.map((server) => ({
+      url: server.url,
+      breaker: server.breaker.state,
+      searchConnections: server.search.size,
+      bindConnections: server.bind.size,
+      searchIdle: server.search.idleCount,
+      bindIdle: server.bind.idleCount,
+    }));
   }
 
   /**

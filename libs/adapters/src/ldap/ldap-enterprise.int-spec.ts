@@ -150,9 +150,9 @@ describe('connections', () => {
   it('closes idle pooled connections after the idle limit, and opens new ones on demand', async () => {
     const directory = new LdapDirectory(options({ pool: { size: 4, idleMs: 300 }, healthCheckIntervalMs: 100 }));
     expect(await directory.authenticate('alice', 'alice-password')).toMatchObject({ outcome: 'authenticated' });
-    expect(directory.status()).toEqual([{ url: primary.url, breaker: 'closed', searchConnections: 1, bindConnections: 1 }]);
+    expect(directory.status()).toEqual([{ url: primary.url, breaker: 'closed', searchConnections: 1, bindConnections: 1, searchIdle: 1, bindIdle: 1 }]);
     await sleep(800);
-    expect(directory.status()).toEqual([{ url: primary.url, breaker: 'closed', searchConnections: 0, bindConnections: 0 }]);
+    expect(directory.status()).toEqual([{ url: primary.url, breaker: 'closed', searchConnections: 0, bindConnections: 0, searchIdle: 0, bindIdle: 0 }]);
     expect(await directory.authenticate('alice', 'alice-password')).toMatchObject({ outcome: 'authenticated' });
     await directory.close();
   });

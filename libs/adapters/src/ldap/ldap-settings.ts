@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { type Logger } from '@authz/ports';
 import { type Settings } from '@authz/platform';
-import { LdapDirectory } from './ldap-directory';
+import { LdapDirectory, type LdapDirectoryOptions } from './ldap-directory';
 
 /** The LdapDirectory of the LDAP_* settings (the identity service, the `ldap` command, the bench). */
-export function ldapDirectoryFromSettings(settings: Settings, logger: Logger): LdapDirectory {
+export function ldapDirectoryFromSettings(settings: Settings, logger: Logger, hooks: Pick<LdapDirectoryOptions, 'onBind'> = {}): LdapDirectory {
   return new LdapDirectory({
     url: settings.LDAP_URL.split(',').map((url) => url.trim()).filter((url) => url.length > 0),
     startTls: settings.LDAP_START_TLS,
@@ -43,5 +43,6 @@ export function ldapDirectoryFromSettings(settings: Settings, logger: Logger): L
     maxGroups: settings.LDAP_GROUPS_MAX,
     userCacheMs: settings.LDAP_USER_CACHE_MS,
     logger,
+    ...hooks,
   });
 }

@@ -12,6 +12,8 @@ export type RedisTtlStoreOptions = {
   commandTimeoutMs?: number;
   /** How long one connection attempt may take, and how long the first command waits for the first connection (default 1000 ms). */
   connectTimeoutMs?: number;
+  /** Metrics hook: each command's name, duration (seconds, from the call to its answer) and whether it succeeded. */
+  onCommand?: (command: string, seconds: number, ok: boolean) => void;
 };
 
 /**
@@ -42,6 +44,7 @@ export class RedisTtlStore implements TtlStore {
   private readonly client: ScriptedRedis;
   private readonly logger: Logger;
   private readonly connectTimeoutMs: number;
+  private readonly onCommand: RedisTtlStoreOptions['onCommand'];
   /** The connection's failure since it was last ready; undefined while healthy. */
   private failure: Error | undefined;
   private everReady = false;
@@ -51,6 +54,7 @@ export class RedisTtlStore implements TtlStore {
   constructor(options: RedisTtlStoreOptions) {
     this.logger = (options.logger ?? silentLogger).child({ component: 'redis-ttl-store' });
     this.connectTimeoutMs = options.connectTimeoutMs ?? 1000;
+    this.onCommand = options.onCommand;
     const client = new Redis(options.url, {
       keyPrefix: options.keyPrefix ?? '',
       commandTimeout: options.commandTimeoutMs ?? 1000,
@@ -80,40 +84,40 @@ export class RedisTtlStore implements TtlStore {
   }
 
   get(key: string): Promise<string | null> {
-    return this.run(() => this.client.get(key));
+    return this.run('get', () => this.client.get(key));
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     assertTtlMs(ttlMs);
-    await this.run(() => this.client.set(key, value, 'PX', ttlMs));
+    await this.run('set', () => this.client.set(key, value, 'PX', ttlMs));
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
     assertTtlMs(ttlMs);
-    return (await this.run(() => this.client.set(key, value, 'PX', ttlMs, 'NX'))) === 'OK';
+    return (await this.run('set_nx', () => this.client.set(key, value, 'PX', ttlMs, 'NX'))) === 'OK';
   }
 
   take(key: string): Promise<string | null> {
-    return this.run(() => this.client.getdel(key));
+    return this.run('getdel', () => this.client.getdel(key));
   }
 
   async replace(key: string, value: string, ttlMs: number): Promise<string | null> {
     assertTtlMs(ttlMs);
     // SET with GET (Redis 6.2): one command, so concurrent callers are ordered and exactly one sees the earlier value.
-    return this.run(() => this.client.set(key, value, 'PX', ttlMs, 'GET'));
+    return this.run('set_get', () => this.client.set(key, value, 'PX', ttlMs, 'GET'));
   }
 
   async increment(key: string, ttlMs: number): Promise<number> {
     assertTtlMs(ttlMs);
-    return this.run(() => this.client.ttlStoreIncrement(key, ttlMs));
+    return this.run('incr_script', () => this.client.ttlStoreIncrement(key, ttlMs));
   }
 
   async delete(key: string): Promise<void> {
-    await this.run(() => this.client.del(key));
+    await this.run('del', () => this.client.del(key));
   }
 
   async ping(): Promise<void> {
-    await this.run(() => this.client.ping());
+    await this.run('ping', () => this.client.ping());
   }
 
   /** QUIT (or drops the socket when not connected) and stops reconnecting. Idempotent; afterwards every call rejects with TtlStoreUnavailableError. */
@@ -141,11 +145,15 @@ export class RedisTtlStore implements TtlStore {
     else this.logger.debug(fields, 'Redis connection still failing');
   }
 
-  private async run<T>(command: () => Promise<T>): Promise<T> {
-    await this.connected();
+  private async run<T>(name: string, command: () => Promise<T>): Promise<T> {
+    const started = this.onCommand ? performance.now() : 0;
     try {
-      return await command();
+      await this.connected();
+      const result = await command();
+      this.onCommand?.(name, (performance.now() - started) / 1000, true);
+      return result;
     } catch (error) {
+      this.onCommand?.(name, (performance.now() - started) / 1000, false);
       throw toTtlStoreError(error);
     }
   }

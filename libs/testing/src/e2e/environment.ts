@@ -112,7 +112,7 @@ export async function pollUntil<T>(probe: () => Promise<T>, accept: (value: T) =
   }
 }
 
-export type TopicMessage = { key: string | undefined; value: string };
+export type TopicMessage = { key: string | undefined; value: string; headers: Record<string, string> };
 
 /**
  * Messages of a topic from offset 0 (all partitions, each key in its order), with a throw-away consumer
@@ -142,7 +142,8 @@ export async function readTopic(topic: string, options: { clientId: string; coun
       }
       void consumer.run({
         eachMessage: async ({ message }) => {
-          messages.push({ key: message.key?.toString(), value: message.value!.toString() });
+          const headers = Object.fromEntries(Object.entries(message.headers ?? {}).flatMap(([name, value]) => (value === undefined ? [] : [[name, value.toString()]])));
+          messages.push({ key: message.key?.toString(), value: message.value!.toString(), headers });
           if (messages.length >= wanted) {
             clearTimeout(timer);
             resolve();
