@@ -9,7 +9,7 @@
 # Runtime: node's slim image pinned by exact tag, production dependencies only (npm ci --omit=dev), the
 # compiled dist/, owned by root and read-only to the numeric non-root user 10001; nothing is written under
 # /app, so the root filesystem can be read-only (/tmp: an emptyDir in Kubernetes). Exec-form ENTRYPOINT:
-# node is PID 1 and receives SIGTERM itself (NestJS shutdown hooks close the server and the clients).
+# node is PID 1 and receives SIGTERM itself (it drains: README "Health and graceful shutdown").
 
 # 1. Build: every dependency, the TypeScript build (dist/: compiled apps and libs, SQL migrations, pages).
 FROM node:24.21.0-slim AS build
