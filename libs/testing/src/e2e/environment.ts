@@ -117,9 +117,10 @@ export type TopicMessage = { key: string | undefined; value: string };
 /**
  * Messages of a topic from offset 0 (all partitions, each key in its order), with a throw-away consumer
  * group: the first `count`, or every message up to the high watermarks when `count` is not given.
+ * `brokers`: another cluster than KAFKA_BROKERS (a broker of a test's own).
  */
-export async function readTopic(topic: string, options: { clientId: string; count?: number; timeoutMs?: number }): Promise<TopicMessage[]> {
-  const kafka = new Kafka({ brokers: kafkaBrokers(), clientId: options.clientId, logLevel: logLevel.NOTHING });
+export async function readTopic(topic: string, options: { clientId: string; count?: number; timeoutMs?: number; brokers?: string[] }): Promise<TopicMessage[]> {
+  const kafka = new Kafka({ brokers: options.brokers ?? kafkaBrokers(), clientId: options.clientId, logLevel: logLevel.NOTHING });
   let count = options.count;
   if (count === undefined) {
     const admin = kafka.admin();
