@@ -69,8 +69,8 @@ export function kafkaBrokers(): string[] {
   return process.env.KAFKA_BROKERS!.split(',');
 }
 
-/** Drops what a run created: its database (if `database`), its Redis keys and its topics. */
-export async function cleanupRun(e2e: E2eRun, options: { database?: boolean } = {}): Promise<void> {
+/** Drops what a run created: its database (if `database`), its Redis keys and its topics (if `kafkaTopics`: not when they lived on a broker of the test's own). */
+export async function cleanupRun(e2e: E2eRun, options: { database?: boolean; kafkaTopics?: boolean } = {}): Promise<void> {
   if (options.database !== false) await adminQuery(`DROP DATABASE IF EXISTS ${e2e.database} WITH (FORCE)`, [], e2e.adminUrl);
   const redis = new Redis(process.env.REDIS_URL!);
   try {
@@ -79,6 +79,7 @@ export async function cleanupRun(e2e: E2eRun, options: { database?: boolean } = 
   } finally {
     await redis.quit();
   }
+  if (options.kafkaTopics === false) return;
   const admin = new Kafka({ brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
