@@ -69,16 +69,10 @@ export function kafkaBrokers(): string[] {
   return process.env.KAFKA_BROKERS!.split(',');
 }
 
-/** Drops what a run created: its database (if `database`), its Redis keys and its topics (if `kafkaTopics`: not when they lived on a broker of the test's own). */
-export async function cleanupRun(e2e: E2eRun, options: { database?: boolean; kafkaTopics?: boolean } = {}): Promise<void> {
+/** Drops what a run created: its database (if `database`), its Redis keys (if `redisKeys`) and its topics (if `kafkaTopics`); not what lived on a server of the test's own. */
+export async function cleanupRun(e2e: E2eRun, options: { database?: boolean; kafkaTopics?: boolean; redisKeys?: boolean } = {}): Promise<void> {
   if (options.database !== false) await adminQuery(`DROP DATABASE IF EXISTS ${e2e.database} WITH (FORCE)`, [], e2e.adminUrl);
-  const redis = new Redis(process.env.REDIS_URL!);
-  try {
-    const keys = await redis.keys(`${e2e.redisPrefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-  } finally {
-    await redis.quit();
-  }
+  if (options.redisKeys !== false) await deleteRedisKeys(e2e);
   if (options.kafkaTopics === false) return;
   const admin = new Kafka({ brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
@@ -87,6 +81,16 @@ export async function cleanupRun(e2e: E2eRun, options: { database?: boolean; kaf
     await admin.deleteTopics({ topics }).catch(() => undefined);
   } finally {
     await admin.disconnect();
+  }
+}
+
+async function deleteRedisKeys(e2e: E2eRun): Promise<void> {
+  const redis = new Redis(process.env.REDIS_URL!);
+  try {
+    const keys = await redis.keys(`${e2e.redisPrefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    await redis.quit();
   }
 }
 

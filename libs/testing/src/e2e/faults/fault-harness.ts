@@ -113,9 +113,9 @@ export function summary(answers: readonly Answer[]): string {
 
 export const sha256 = (value: string) => `sha256:${createHash('sha256').update(value).digest('base64url')}`;
 
-/** Every event on `<prefix>oauth.tokens` up to the high watermarks, parsed. */
-export async function tokenEvents(brokers: string[], prefix: string): Promise<Envelope[]> {
-  const messages = await readTopic(`${prefix}oauth.tokens`, { clientId: `faults-read-${randomBytes(3).toString('hex')}`, brokers, timeoutMs: 60_000 });
+/** Every event on `<prefix><topic>` (default oauth.tokens) up to the high watermarks, parsed. */
+export async function tokenEvents(brokers: string[], prefix: string, topic = 'oauth.tokens'): Promise<Envelope[]> {
+  const messages = await readTopic(`${prefix}${topic}`, { clientId: `faults-read-${randomBytes(3).toString('hex')}`, brokers, timeoutMs: 60_000 });
   return messages.map((message) => deserializeEnvelope(Buffer.from(message.value)));
 }
 

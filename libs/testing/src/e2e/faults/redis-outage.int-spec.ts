@@ -1,0 +1,100 @@
+/**
+ * Fault tolerance, scenario 4: Redis down. A redis-server of the test's own (no persistence), killed
+ * with SIGKILL and started again empty; the shared Kafka, PostgreSQL and slapd. Everything whose
+ * single-use or brute-force check lives in Redis fails closed with the exact 503: a code cannot be
+ * redeemed, a password grant cannot run without its counters, /authorize cannot keep an interaction.
+ * What never needed Redis keeps working (client_credentials; refresh rotation, whose single-use check
+ * is the PostgreSQL row lock). Readiness is 503 meanwhile; once Redis is back every service serves
+ * again by itself.
+ */
+import { randomBytes } from 'node:crypto';
+import { DEMO_SERVICE, LEGACY_APP, WEB_APP, basic } from '../grants-protocol';
+import { cleanupRun, createRunDatabase, e2eRun, kafkaBrokers, serviceEnv } from '../environment';
+import { type RunningService, startServiceProcess, stopServiceProcess } from '../service-process';
+import { RedisInstance } from './redis-instance';
+import { outage, postForm, readiness, seedCode, tokenEvents, UNAVAILABLE, WEB_REDIRECT } from './fault-harness';
+
+const INTERNAL_TOKEN = randomBytes(32).toString('base64url');
+const e2e = e2eRun('faults-redis');
+const services: RunningService[] = [];
+let redis: RedisInstance;
+
+beforeAll(async () => {
+  redis = await RedisInstance.create();
+  await Promise.all([redis.up(), createRunDatabase(e2e)]);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(services.map(stopServiceProcess));
+  await redis?.kill();
+  await cleanupRun(e2e, { redisKeys: false });
+}, 60_000);
+
+const IDENTITY_DOWN = { status: 503, retryAfter: '1', cacheControl: 'no-store', body: { error: 'temporarily_unavailable', error_description: 'the identity service is unavailable, retry later' } };
+
+async function authorize(service: RunningService) {
+  const query = new URLSearchParams({ response_type: 'code', client_id: WEB_APP.id, redirect_uri: WEB_REDIRECT, scope: 'openid', state: 's1', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+  const at = performance.now();
+  const response = await fetch(`${service.url}/authorize?${query}`, { redirect: 'manual' });
+  return { status: response.status, location: response.headers.get('location'), retryAfter: response.headers.get('retry-after'), ms: performance.now() - at };
+}
+
+describe('Redis down', () => {
+  it('fails closed where Redis holds the check (503), serves what never needed it, and recovers by itself', async () => {
+    const env = serviceEnv(e2e, { ISSUER: 'https://issuer.faults-redis.e2e.test', LOG_LEVEL: 'warn', REDIS_URL: redis.url, IDENTITY_INTERNAL_TOKEN: INTERNAL_TOKEN, LDAP_BASE_DN: 'ou=people,dc=example,dc=org' });
+    const identity = await startServiceProcess('identity', env);
+    services.push(identity);
+    const token = await startServiceProcess('token', { ...env, IDENTITY_URL: identity.url });
+    services.push(token);
+    const authorizeService = await startServiceProcess('authorize', { ...env, IDENTITY_URL: identity.url });
+    services.push(authorizeService);
+    const tokenAt = (form: Record<string, string>, client: { id: string; secret: string }) => postForm(`${token.url}/token`, form, basic(client));
+
+    const code = await seedCode(redis.url, e2e.redisPrefix);
+    const password = await tokenAt({ grant_type: 'password', username: 'carol', password: 'carol-password' }, LEGACY_APP);
+    expect(password.status).toBe(200);
+    expect((await authorize(authorizeService)).status).toBe(302);
+
+    await redis.kill();
+    const downAt = performance.now();
+    const redeemed = await tokenAt(code.form, WEB_APP);
+    const passwordDown = await tokenAt({ grant_type: 'password', username: 'carol', password: 'carol-password' }, LEGACY_APP);
+    const authorizeDown = await authorize(authorizeService);
+    const refreshed = await tokenAt({ grant_type: 'refresh_token', refresh_token: password.body.refresh_token as string }, LEGACY_APP);
+    const clientCredentials = await tokenAt({ grant_type: 'client_credentials' }, DEMO_SERVICE);
+    const ready = await Promise.all([token, authorizeService, identity].map((service) => readiness(service.url)));
+    process.stderr.write(
+      `[faults] Redis down: code ${redeemed.status} in ${redeemed.ms.toFixed(0)} ms, password ${passwordDown.status} in ${passwordDown.ms.toFixed(0)} ms, ` +
+        `authorize ${authorizeDown.status} in ${authorizeDown.ms.toFixed(0)} ms, refresh ${refreshed.status}, client_credentials ${clientCredentials.status}\n`,
+    );
+    expect(outage(redeemed)).toEqual(UNAVAILABLE);
+    expect(outage(passwordDown)).toEqual(IDENTITY_DOWN);
+    expect({ status: authorizeDown.status, location: authorizeDown.location, retryAfter: authorizeDown.retryAfter }).toEqual({ status: 302, location: 'x', retryAfter: null });
+    expect(refreshed.status).toBe(200);
+    expect(clientCredentials.status).toBe(200);
+    expect(ready).toEqual([
+      { status: 503, checks: expect.objectContaining({ redis: 'down' }) },
+      { status: 503, checks: expect.objectContaining({ redis: 'down' }) },
+      { status: 503, checks: expect.objectContaining({ redis: 'down' }) },
+    ]);
+    for (const answer of [redeemed, passwordDown]) expect(answer.ms).toBeLessThan(5_000);
+    expect(authorizeDown.ms).toBeLessThan(5_000);
+
+    await redis.up();
+    const upAt = performance.now();
+    for (const service of [token, authorizeService, identity]) {
+      for (let turn = 0; turn < 150 && (await readiness(service.url)).status !== 200; turn += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const recoveryMs = performance.now() - upAt;
+    process.stderr.write(`[faults] Redis back: every service ready ${recoveryMs.toFixed(0)} ms after redis-server answered (down ${(upAt - downAt).toFixed(0)} ms)\n`);
+    expect(recoveryMs).toBeLessThan(15_000);
+    // The code went with Redis's memory (no persistence here): unknown now, never redeemable twice.
+    expect(outage(await tokenAt(code.form, WEB_APP))).toEqual({ status: 400, retryAfter: null, cacheControl: 'no-store', body: { error: 'invalid_grant', error_description: 'x' } });
+    expect((await tokenAt((await seedCode(redis.url, e2e.redisPrefix)).form, WEB_APP)).status).toBe(200);
+    expect((await tokenAt({ grant_type: 'password', username: 'carol', password: 'carol-password' }, LEGACY_APP)).status).toBe(200);
+    expect((await authorize(authorizeService)).status).toBe(302);
+    // Nothing was issued for the code during the outage: its grant has no event.
+    const events = await tokenEvents(kafkaBrokers(), e2e.prefix);
+    expect(events.filter((event) => event.subject === code.grantId)).toEqual([]);
+  });
+});
