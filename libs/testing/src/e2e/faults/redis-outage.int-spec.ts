@@ -69,7 +69,11 @@ describe('Redis down', () => {
     );
     expect(outage(redeemed)).toEqual(UNAVAILABLE);
     expect(outage(passwordDown)).toEqual(IDENTITY_DOWN);
-    expect({ status: authorizeDown.status, location: authorizeDown.location, retryAfter: authorizeDown.retryAfter }).toEqual({ status: 302, location: 'x', retryAfter: null });
+    // RFC 6749 §4.1.2.1: the client and its redirect URI are known, so the error goes back to the client.
+    expect({ status: authorizeDown.status, location: authorizeDown.location }).toEqual({
+      status: 302,
+      location: `${WEB_REDIRECT}?error=temporarily_unavailable&error_description=the+service+is+temporarily+unavailable%2C+retry+later&state=s1&iss=https%3A%2F%2Fissuer.faults-redis.e2e.test`,
+    });
     expect(refreshed.status).toBe(200);
     expect(clientCredentials.status).toBe(200);
     expect(ready).toEqual([
@@ -79,6 +83,11 @@ describe('Redis down', () => {
     ]);
     for (const answer of [redeemed, passwordDown]) expect(answer.ms).toBeLessThan(5_000);
     expect(authorizeDown.ms).toBeLessThan(5_000);
+    // Still closed, and still fast, while the clients keep reconnecting in the background.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const later = await Promise.all([tokenAt(code.form, WEB_APP), tokenAt({ grant_type: 'password', username: 'carol', password: 'wrong' }, LEGACY_APP)]);
+    expect(later.map(outage)).toEqual([UNAVAILABLE, IDENTITY_DOWN]);
+    for (const answer of later) expect(answer.ms).toBeLessThan(5_000);
 
     await redis.up();
     const upAt = performance.now();
@@ -89,10 +98,10 @@ describe('Redis down', () => {
     process.stderr.write(`[faults] Redis back: every service ready ${recoveryMs.toFixed(0)} ms after redis-server answered (down ${(upAt - downAt).toFixed(0)} ms)\n`);
     expect(recoveryMs).toBeLessThan(15_000);
     // The code went with Redis's memory (no persistence here): unknown now, never redeemable twice.
-    expect(outage(await tokenAt(code.form, WEB_APP))).toEqual({ status: 400, retryAfter: null, cacheControl: 'no-store', body: { error: 'invalid_grant', error_description: 'x' } });
+    expect(outage(await tokenAt(code.form, WEB_APP))).toEqual({ status: 400, retryAfter: null, cacheControl: 'no-store', body: { error: 'invalid_grant', error_description: 'the authorization code is invalid, expired or already used' } });
     expect((await tokenAt((await seedCode(redis.url, e2e.redisPrefix)).form, WEB_APP)).status).toBe(200);
     expect((await tokenAt({ grant_type: 'password', username: 'carol', password: 'carol-password' }, LEGACY_APP)).status).toBe(200);
-    expect((await authorize(authorizeService)).status).toBe(302);
+    expect((await authorize(authorizeService)).location).toMatch(/^\/authorize\/login\?interaction=[\w-]{43}$/);
     // Nothing was issued for the code during the outage: its grant has no event.
     const events = await tokenEvents(kafkaBrokers(), e2e.prefix);
     expect(events.filter((event) => event.subject === code.grantId)).toEqual([]);
