@@ -10,8 +10,9 @@ import { createKafka, KafkaEventSubscriber, PgDatabase, PrefixedEventSubscriber,
 import { deserializeEnvelope, type Envelope } from '@authz/contracts';
 import { type AuthorizationCodeGrant, sha256Hash } from '@authz/oauth';
 import { silentLogger, systemClock } from '@authz/ports';
-import { PROJECTIONS, rebuildProjection } from '@authz/projections';
+import { type Projection, PROJECTIONS, rebuildProjection } from '@authz/projections';
 import { formBody, WEB_APP } from '../grants-protocol';
+import type { RunningService } from '../service-process';
 import { readTopic } from '../environment';
 
 export const WEB_REDIRECT = 'http://localhost:3000/callback';
@@ -104,6 +105,18 @@ export class Load {
   }
 }
 
+/**
+ * The log lines of a service at level error (50) or above that are not an outage being reported: an
+ * "unhandled error" (a 500) or a consumer that crashed for good would show here.
+ */
+export function errorLines(service: RunningService): string[] {
+  return service
+    .output()
+    .split('\n')
+    .filter((line) => /"level":(50|60)/.test(line))
+    .filter((line) => /unhandled error|"restart":false/.test(line));
+}
+
 /** `{200: 812, 503: 40}`-style counts of statuses. */
 export function summary(answers: readonly Answer[]): string {
   const counts = new Map<number, number>();
@@ -126,6 +139,8 @@ export type LogCheck = {
   missing: string[];
   /** Access-token events in the log for tokens no client received (a response that never left). */
   overReported: number;
+  /** The grant ids of those events. */
+  overReportedGrants: string[];
 };
 
 /**
@@ -135,10 +150,14 @@ export type LogCheck = {
  */
 export function checkLog(answers: readonly Answer[], events: readonly Envelope[], clientIds: readonly string[]): LogCheck {
   const issued = new Map<string, string>();
+  const grantOf = new Map<string, string>();
   const refreshHashes = new Set<string>();
   for (const event of events) {
-    const data = event.data as { jti?: string; tokenHash?: string; clientId?: string };
-    if (event.type === 'oauth.access_token.issued.v1' && clientIds.includes(data.clientId!)) issued.set(data.jti!, data.tokenHash!);
+    const data = event.data as { jti?: string; tokenHash?: string; clientId?: string; grantId?: string };
+    if (event.type === 'oauth.access_token.issued.v1' && clientIds.includes(data.clientId!)) {
+      issued.set(data.jti!, data.tokenHash!);
+      grantOf.set(data.jti!, data.grantId!);
+    }
     if (event.type === 'oauth.refresh_token.issued.v1' || event.type === 'oauth.refresh_token.rotated.v1') refreshHashes.add(data.tokenHash!);
   }
   const missing: string[] = [];
@@ -157,8 +176,8 @@ export function checkLog(answers: readonly Answer[], events: readonly Envelope[]
       if (!refreshHashes.has(sha256Hash(refreshToken))) missing.push(`refresh token ${sha256Hash(refreshToken)}`);
     }
   }
-  const overReported = [...issued.keys()].filter((jti) => !receivedJtis.has(jti)).length;
-  return { received, missing, overReported };
+  const overReportedJtis = [...issued.keys()].filter((jti) => !receivedJtis.has(jti));
+  return { received, missing, overReported: overReportedJtis.length, overReportedGrants: overReportedJtis.map((jti) => grantOf.get(jti)!) };
 }
 
 /** An authorization code for alice at web-app, saved where the authorize service would; returns what redeeming it sends. */
@@ -190,11 +209,11 @@ export async function seedCode(redisUrl: string, redisPrefix: string): Promise<{
 export type ProjectionComparison = { projection: string; table: string; live: string[]; rebuilt: string[] };
 
 /**
- * Rebuilds every live projection from offset 0 (`rebuildProjection`, into a schema of its own) and
+ * Rebuilds every live projection (or `projections`) from offset 0 (`rebuildProjection`, into a schema of its own) and
  * returns, per table, the live rows and the rebuilt rows (each row as JSON, sorted): equal lists mean no
  * row lost, doubled or different.
  */
-export async function rebuildAndCompare(databaseUrl: string, brokers: string[], prefix: string): Promise<ProjectionComparison[]> {
+export async function rebuildAndCompare(databaseUrl: string, brokers: string[], prefix: string, projections: readonly Projection[] = PROJECTIONS): Promise<ProjectionComparison[]> {
   const db = new PgDatabase({ connectionString: databaseUrl, max: 2 });
   const kafka = createKafka({ brokers, clientId: `faults-rebuild-${randomBytes(3).toString('hex')}`, logger: silentLogger });
   const subscriber = new PrefixedEventSubscriber(new KafkaEventSubscriber({ kafka, logger: silentLogger }), prefix);
@@ -202,7 +221,7 @@ export async function rebuildAndCompare(databaseUrl: string, brokers: string[], 
     (await db.query<{ row: string }>(`SELECT row_to_json(t)::text AS row FROM "${schema}"."${table}" t`)).rows.map((row) => row.row).sort();
   try {
     const comparisons: ProjectionComparison[] = [];
-    for (const projection of PROJECTIONS) {
+    for (const projection of projections) {
       const { schema } = await rebuildProjection(projection, { db, subscriber, logger: silentLogger });
       for (const table of projection.tables) comparisons.push({ projection: projection.name, table, live: await rows('public', table), rebuilt: await rows(schema, table) });
     }

@@ -42,9 +42,18 @@ export class KafkaInstance {
 
   /** SIGKILL to the broker JVM (no clean shutdown), and waits until it is gone. The data stays for the next `up`. */
   async kill(): Promise<void> {
-    const pid = Number(readFileSync(join(this.dir, 'kafka.pid'), 'utf8').trim());
+    const pid = this.pid();
     process.kill(pid, 'SIGKILL');
     await processGone(pid);
+  }
+
+  /** SIGSTOP (`true`) or SIGCONT (`false`) to the broker JVM: a broker that hangs, its connections open and silent. */
+  freeze(frozen: boolean): void {
+    process.kill(this.pid(), frozen ? 'SIGSTOP' : 'SIGCONT');
+  }
+
+  private pid(): number {
+    return Number(readFileSync(join(this.dir, 'kafka.pid'), 'utf8').trim());
   }
 
   /** Stops it (if running) and deletes its data. */
