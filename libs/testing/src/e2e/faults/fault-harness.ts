@@ -106,14 +106,14 @@ export class Load {
 }
 
 /**
- * The log lines of a service at level error (50) or above that are not an outage being reported: an
+ * The log lines of a service at level error or fatal that are not an outage being reported: an
  * "unhandled error" (a 500) or a consumer that crashed for good would show here.
  */
 export function errorLines(service: RunningService): string[] {
   return service
     .output()
     .split('\n')
-    .filter((line) => /"level":(50|60)/.test(line))
+    .filter((line) => /"level":"(error|fatal)"/.test(line))
     .filter((line) => /unhandled error|"restart":false/.test(line));
 }
 

@@ -39,6 +39,11 @@ export class RedisInstance {
     }
   }
 
+  /** SIGSTOP (`true`) or SIGCONT (`false`): a Redis that hangs, its connections open and silent. */
+  freeze(frozen: boolean): void {
+    this.child?.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   /** SIGKILL, and waits until it has exited. */
   async kill(): Promise<void> {
     const child = this.child;

@@ -12,7 +12,7 @@ import { DEMO_SERVICE, LEGACY_APP, WEB_APP, basic } from '../grants-protocol';
 import { cleanupRun, createRunDatabase, e2eRun, kafkaBrokers, serviceEnv } from '../environment';
 import { type RunningService, startServiceProcess, stopServiceProcess } from '../service-process';
 import { RedisInstance } from './redis-instance';
-import { outage, postForm, readiness, seedCode, tokenEvents, UNAVAILABLE, WEB_REDIRECT } from './fault-harness';
+import { type Answer, errorLines, outage, postForm, readiness, seedCode, tokenEvents, UNAVAILABLE, WEB_REDIRECT } from './fault-harness';
 
 const INTERNAL_TOKEN = randomBytes(32).toString('base64url');
 const e2e = e2eRun('faults-redis');
@@ -31,6 +31,16 @@ afterAll(async () => {
 }, 60_000);
 
 const IDENTITY_DOWN = { status: 503, retryAfter: '1', cacheControl: 'no-store', body: { error: 'temporarily_unavailable', error_description: 'the identity service is unavailable, retry later' } };
+
+/** Sends `request` again (every 200 ms, 10 s at most) until it answers `status`; the last answer. */
+async function eventuallyAnswer(request: () => Promise<Answer>, status: number): Promise<Answer> {
+  let answer = await request();
+  for (let turn = 0; turn < 50 && answer.status !== status; turn += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    answer = await request();
+  }
+  return answer;
+}
 
 async function authorize(service: RunningService) {
   const query = new URLSearchParams({ response_type: 'code', client_id: WEB_APP.id, redirect_uri: WEB_REDIRECT, scope: 'openid', state: 's1', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
@@ -105,5 +115,28 @@ describe('Redis down', () => {
     // Nothing was issued for the code during the outage: its grant has no event.
     const events = await tokenEvents(kafkaBrokers(), e2e.prefix);
     expect(events.filter((event) => event.subject === code.grantId)).toEqual([]);
+    for (const service of services) expect(errorLines(service)).toEqual([]);
+  });
+
+  it('a Redis that hangs (SIGSTOP) is the same: 503 within the command timeout, served again once it answers', async () => {
+    const [, token] = services as [RunningService, RunningService, RunningService];
+    const code = await seedCode(redis.url, e2e.redisPrefix);
+    redis.freeze(true);
+    let answers: Answer[];
+    try {
+      answers = await Promise.all([
+        postForm(`${token.url}/token`, code.form, basic(WEB_APP)),
+        postForm(`${token.url}/token`, { grant_type: 'password', username: 'carol', password: 'carol-password' }, basic(LEGACY_APP)),
+      ]);
+    } finally {
+      redis.freeze(false);
+    }
+    process.stderr.write(`[faults] Redis hung: code 503 in ${answers[0]!.ms.toFixed(0)} ms, password 503 in ${answers[1]!.ms.toFixed(0)} ms\n`);
+    expect(answers.map(outage)).toEqual([UNAVAILABLE, IDENTITY_DOWN]);
+    // The command timeout (1 s), per Redis command on the way, plus a margin for a loaded machine.
+    for (const answer of answers) expect(answer.ms).toBeLessThan(5_000);
+    // The code was put back (the spend failed on the outage, or never happened): the retry is served.
+    const retried = await eventuallyAnswer(() => postForm(`${token.url}/token`, code.form, basic(WEB_APP)), 200);
+    expect(retried.status).toBe(200);
   });
 });
