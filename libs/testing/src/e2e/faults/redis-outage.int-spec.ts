@@ -5,7 +5,8 @@
  * redeemed, a password grant cannot run without its counters, /authorize cannot keep an interaction.
  * What never needed Redis keeps working (client_credentials; refresh rotation, whose single-use check
  * is the PostgreSQL row lock). Readiness is 503 meanwhile; once Redis is back every service serves
- * again by itself.
+ * again by itself. Then the identity service stopped and started again: the password grant is a 503
+ * meanwhile, and the token service calls the new process by itself.
  */
 import { randomBytes } from 'node:crypto';
 import { DEMO_SERVICE, LEGACY_APP, WEB_APP, basic } from '../grants-protocol';
@@ -18,6 +19,7 @@ const INTERNAL_TOKEN = randomBytes(32).toString('base64url');
 const e2e = e2eRun('faults-redis');
 const services: RunningService[] = [];
 let redis: RedisInstance;
+let identityEnv: Record<string, string>;
 
 beforeAll(async () => {
   redis = await RedisInstance.create();
@@ -52,6 +54,7 @@ async function authorize(service: RunningService) {
 describe('Redis down', () => {
   it('fails closed where Redis holds the check (503), serves what never needed it, and recovers by itself', async () => {
     const env = serviceEnv(e2e, { ISSUER: 'https://issuer.faults-redis.e2e.test', LOG_LEVEL: 'warn', REDIS_URL: redis.url, IDENTITY_INTERNAL_TOKEN: INTERNAL_TOKEN, LDAP_BASE_DN: 'ou=people,dc=example,dc=org' });
+    identityEnv = env;
     const identity = await startServiceProcess('identity', env);
     services.push(identity);
     const token = await startServiceProcess('token', { ...env, IDENTITY_URL: identity.url });
@@ -138,5 +141,20 @@ describe('Redis down', () => {
     // The code was put back (the spend failed on the outage, or never happened): the retry is served.
     const retried = await eventuallyAnswer(() => postForm(`${token.url}/token`, code.form, basic(WEB_APP)), 200);
     expect(retried.status).toBe(200);
+  });
+
+  it('the identity service down: the password grant answers 503 at once, other grants go on; served again once it is back on its address', async () => {
+    const [identity, token] = services as [RunningService, RunningService, RunningService];
+    const password = () => postForm(`${token.url}/token`, { grant_type: 'password', username: 'carol', password: 'carol-password' }, basic(LEGACY_APP));
+    await stopServiceProcess(identity);
+    const down = await password();
+    const clientCredentials = await postForm(`${token.url}/token`, { grant_type: 'client_credentials' }, basic(DEMO_SERVICE));
+    process.stderr.write(`[faults] identity down: password 503 in ${down.ms.toFixed(0)} ms, client_credentials ${clientCredentials.status}\n`);
+    expect(outage(down)).toEqual(IDENTITY_DOWN);
+    expect(down.ms).toBeLessThan(5_000);
+    expect(clientCredentials.status).toBe(200);
+    const port = new URL(identity.url).port;
+    services[0] = await startServiceProcess('identity', { ...identityEnv, PORT: port });
+    expect((await password()).status).toBe(200);
   });
 });
