@@ -59,7 +59,12 @@ describe('the Kafka broker restarted under load', () => {
     // A refresh and a code redemption fail closed too; neither is spent (the family rolled back, the code put back).
     const [refreshDown, codeDown] = await Promise.all([tokenAt({ grant_type: 'refresh_token', refresh_token: first.body.refresh_token as string }, WEB_APP), tokenAt(pendingCode.form, WEB_APP)]);
     expect([refreshDown, codeDown].map(outage)).toEqual([UNAVAILABLE, UNAVAILABLE]);
+    // A revocation is an event: it cannot be made without the log.
+    const issuedBefore = load.answers.find((a) => a.status === 200)!.body.access_token as string;
+    const revokeDown = await postForm(`${revocation.url}/revoke`, { token: issuedBefore }, basic(DEMO_SERVICE), 60_000);
+    expect(outage(revokeDown)).toEqual(UNAVAILABLE);
     expect(await readiness(token.url)).toEqual({ status: 503, checks: expect.objectContaining({ kafka: 'down' }) });
+    expect(await readiness(revocation.url)).toEqual({ status: 503, checks: expect.objectContaining({ kafka: 'down' }) });
 
     const restartedAt = performance.now();
     const startupMs = await kafka.up();
@@ -69,10 +74,10 @@ describe('the Kafka broker restarted under load', () => {
 
     const firstOk = Math.min(...answers.filter((a) => a.status === 200 && a.at > restartedAt).map((a) => a.at + a.ms));
     const unavailable = answers.filter((a) => a.status === 503);
-    const maxMs = Math.max(...answers.map((a) => a.ms), refreshDown.ms, codeDown.ms);
+    const maxMs = Math.max(...answers.map((a) => a.ms), refreshDown.ms, codeDown.ms, revokeDown.ms);
     process.stderr.write(
       `[faults] Kafka killed: ${summary(answers)}; 503 latency p50 ${p50(unavailable.map((a) => a.ms)).toFixed(0)} ms, max ${Math.max(...unavailable.map((a) => a.ms)).toFixed(0)} ms ` +
-        `(KAFKA_PUBLISH_TIMEOUT_MS ${PUBLISH_TIMEOUT_MS}); any answer max ${maxMs.toFixed(0)} ms; refresh 503 in ${refreshDown.ms.toFixed(0)} ms, code 503 in ${codeDown.ms.toFixed(0)} ms; ` +
+        `(KAFKA_PUBLISH_TIMEOUT_MS ${PUBLISH_TIMEOUT_MS}); any answer max ${maxMs.toFixed(0)} ms; refresh 503 in ${refreshDown.ms.toFixed(0)} ms, code 503 in ${codeDown.ms.toFixed(0)} ms, revoke 503 in ${revokeDown.ms.toFixed(0)} ms; ` +
         `broker start ${startupMs.toFixed(0)} ms; first 200 ${(firstOk - upAt).toFixed(0)} ms after the broker was ready\n`,
     );
     // Only tokens and the outage's exact 503: no 500, no dropped connection, no hang.
@@ -84,6 +89,7 @@ describe('the Kafka broker restarted under load', () => {
     // The same refresh token and code serve now: nothing was spent by the failed attempts.
     const [refreshed, redeemed] = [await tokenAt({ grant_type: 'refresh_token', refresh_token: first.body.refresh_token as string }, WEB_APP), await tokenAt(pendingCode.form, WEB_APP)];
     expect([refreshed.status, redeemed.status]).toEqual([200, 200]);
+    expect((await postForm(`${revocation.url}/revoke`, { token: issuedBefore }, basic(DEMO_SERVICE))).status).toBe(200);
     delivered.push(first, ...answers, refreshed, redeemed);
 
     const log = checkLog(delivered, await tokenEvents([kafka.brokers], e2e.prefix), [DEMO_SERVICE.id, WEB_APP.id]);

@@ -13,7 +13,7 @@ import { DEMO_SERVICE, WEB_APP, basic } from '../grants-protocol';
 import { cleanupRun, e2eRun, kafkaBrokers, serviceEnv } from '../environment';
 import { type RunningService, startServiceProcess, stopServiceProcess } from '../service-process';
 import { PostgresInstance } from './postgres-instance';
-import { checkLog, Load, outage, postForm, projectedAccessTokens, readiness, rebuildAndCompare, seedCode, summary, tokenEvents, UNAVAILABLE } from './fault-harness';
+import { checkLog, errorLines, Load, outage, postForm, projectedAccessTokens, readiness, rebuildAndCompare, seedCode, summary, tokenEvents, UNAVAILABLE } from './fault-harness';
 
 const e2e = e2eRun('faults-postgres');
 const services: RunningService[] = [];
@@ -96,5 +96,6 @@ describe('PostgreSQL down', () => {
     const comparisons = await rebuildAndCompare(databaseUrl, kafkaBrokers(), e2e.prefix, REBUILDABLE_PROJECTIONS);
     for (const { table, live, rebuilt } of comparisons) expect({ table, rows: live }).toEqual({ table, rows: rebuilt });
     expect(comparisons.find(({ table }) => table === 'access_tokens')!.live.length).toBe(issued);
+    for (const service of [token, revocation]) expect(errorLines(service)).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@
 import { DEMO_SERVICE, basic } from '../grants-protocol';
 import { adminQuery, cleanupRun, createRunDatabase, e2eRun, kafkaBrokers, serviceEnv } from '../environment';
 import { type RunningService, startServiceProcess, stopServiceProcess } from '../service-process';
-import { Load, postForm, projectedAccessTokens, rebuildAndCompare, summary, tokenEvents } from './fault-harness';
+import { errorLines, Load, postForm, projectedAccessTokens, rebuildAndCompare, summary, tokenEvents } from './fault-harness';
 
 const e2e = e2eRun('faults-projector');
 const services: RunningService[] = [];
@@ -31,23 +31,25 @@ describe('the projector restarted mid-stream', () => {
 
     const CC_WORKERS = 4;
     const load = new Load(CC_WORKERS + 2, async (worker) => {
+      // Paced: the restart takes ~20 s (the dead member's session must expire), events keep flowing meanwhile.
+      await new Promise((resolve) => setTimeout(resolve, 20));
       const issued = await postForm(`${token.url}/token`, { grant_type: 'client_credentials' }, basic(DEMO_SERVICE), 10_000);
       // Two workers revoke each token they get (oauth.access_token.revoked.v1 → the revocations projection);
       // while the revocation service is down their revocations fail, and nothing is asserted of them.
       if (worker >= CC_WORKERS && issued.status === 200) await postForm(`${revocation.url}/revoke`, { token: issued.body.access_token as string }, basic(DEMO_SERVICE), 10_000);
       return issued;
     });
-    await load.until((answers) => answers.filter((a) => a.status === 200).length >= 200, 60_000, '200 tokens');
+    await load.until((answers) => answers.filter((a) => a.status === 200).length >= 100, 60_000, '100 tokens');
 
     revocation.process.kill('SIGKILL');
     await new Promise((resolve) => revocation.process.once('exit', resolve));
     const killedAt = performance.now();
-    await load.until((answers) => answers.filter((a) => a.status === 200 && a.at > killedAt).length >= 100, 60_000, '100 tokens while the projector is down');
+    await load.until((answers) => answers.filter((a) => a.status === 200 && a.at > killedAt).length >= 50, 60_000, '50 tokens while the projector is down');
     revocation = await startServiceProcess('revocation', env);
     services.push(revocation);
     const restartedAt = performance.now();
     const restartMs = restartedAt - killedAt;
-    await load.until((answers) => answers.filter((a) => a.status === 200 && a.at > restartedAt).length >= 100, 60_000, '100 tokens after the restart');
+    await load.until((answers) => answers.filter((a) => a.status === 200 && a.at > restartedAt).length >= 50, 60_000, '50 tokens after the restart');
     const answers = await load.stop();
     expect(answers.filter((a) => a.status !== 200)).toEqual([]);
 
@@ -67,5 +69,6 @@ describe('the projector restarted mid-stream', () => {
     const sizes = Object.fromEntries(comparisons.map(({ table, live }) => [table, live.length]));
     expect(sizes).toEqual({ access_tokens: issuedEvents, consents: 0, revocations: revokedEvents });
     expect(revokedEvents).toBeGreaterThan(10);
+    for (const service of [token, revocation]) expect(errorLines(service)).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@
 import { DEMO_SERVICE, WEB_APP, basic } from '../grants-protocol';
 import { cleanupRun, createRunDatabase, e2eRun, kafkaBrokers, serviceEnv } from '../environment';
 import { type RunningService, startServiceProcess, stopServiceProcess } from '../service-process';
-import { type Answer, checkLog, Load, postForm, seedCode, summary, tokenEvents } from './fault-harness';
+import { type Answer, checkLog, errorLines, Load, postForm, seedCode, summary, tokenEvents } from './fault-harness';
 
 const e2e = e2eRun('faults-kill');
 const services: RunningService[] = [];
@@ -76,5 +76,6 @@ describe('kill -9 of a token service under load', () => {
       expect([200, 400]).toContain(answer.status);
       if (answer.status === 400) expect(answer.body).toEqual({ error: 'invalid_grant', error_description: 'the refresh token is invalid, expired or revoked' });
     }
+    expect(errorLines(restarted)).toEqual([]);
   });
 });
