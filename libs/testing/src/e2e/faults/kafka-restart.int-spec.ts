@@ -96,7 +96,7 @@ describe('the Kafka broker restarted under load', () => {
     process.stderr.write(`[faults] Kafka killed: tokens received ${log.received}, over-reported events ${log.overReported} (503 answers: ${unavailable.length})\n`);
     expect(log.missing).toEqual([]);
     expect(log.overReported).toBeLessThanOrEqual(unavailable.length + 2);
-  });
+  }, 240_000);
 
   it('a broker that hangs (SIGSTOP) is the same: 503 within the publish timeout, 200 again once it answers', async () => {
     const load = new Load(8, () => tokenAt({ grant_type: 'client_credentials' }, DEMO_SERVICE));
@@ -131,5 +131,5 @@ describe('the Kafka broker restarted under load', () => {
     process.stderr.write(`[faults] Kafka: the projector holds all ${issued} access-token events ${catchUpMs.toFixed(0)} ms after the load ended\n`);
     // Consumers crashed during the outage and kafkajs restarted them: none gave up, no request was a 500.
     for (const service of [token, revocation]) expect(errorLines(service)).toEqual([]);
-  });
+  }, 240_000);
 });

@@ -97,5 +97,5 @@ describe('PostgreSQL down', () => {
     for (const { table, live, rebuilt } of comparisons) expect({ table, rows: live }).toEqual({ table, rows: rebuilt });
     expect(comparisons.find(({ table }) => table === 'access_tokens')!.live.length).toBe(issued);
     for (const service of [token, revocation]) expect(errorLines(service)).toEqual([]);
-  });
+  }, 240_000);
 });

@@ -70,5 +70,5 @@ describe('the projector restarted mid-stream', () => {
     expect(sizes).toEqual({ access_tokens: issuedEvents, consents: 0, revocations: revokedEvents });
     expect(revokedEvents).toBeGreaterThan(10);
     for (const service of [token, revocation]) expect(errorLines(service)).toEqual([]);
-  });
+  }, 240_000);
 });

@@ -119,7 +119,7 @@ describe('Redis down', () => {
     const events = await tokenEvents(kafkaBrokers(), e2e.prefix);
     expect(events.filter((event) => event.subject === code.grantId)).toEqual([]);
     for (const service of services) expect(errorLines(service)).toEqual([]);
-  });
+  }, 240_000);
 
   it('a Redis that hangs (SIGSTOP) is the same: 503 within the command timeout, served again once it answers', async () => {
     const [, token] = services as [RunningService, RunningService, RunningService];
@@ -141,7 +141,7 @@ describe('Redis down', () => {
     // The code was put back (the spend failed on the outage, or never happened): the retry is served.
     const retried = await eventuallyAnswer(() => postForm(`${token.url}/token`, code.form, basic(WEB_APP)), 200);
     expect(retried.status).toBe(200);
-  });
+  }, 240_000);
 
   it('the identity service down: the password grant answers 503 at once, other grants go on; served again once it is back on its address', async () => {
     const [identity, token] = services as [RunningService, RunningService, RunningService];
@@ -156,5 +156,5 @@ describe('Redis down', () => {
     const port = new URL(identity.url).port;
     services[0] = await startServiceProcess('identity', { ...identityEnv, PORT: port });
     expect((await password()).status).toBe(200);
-  });
+  }, 240_000);
 });

@@ -77,5 +77,5 @@ describe('kill -9 of a token service under load', () => {
       if (answer.status === 400) expect(answer.body).toEqual({ error: 'invalid_grant', error_description: 'the refresh token is invalid, expired or revoked' });
     }
     expect(errorLines(restarted)).toEqual([]);
-  });
+  }, 240_000);
 });
