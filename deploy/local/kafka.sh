@@ -27,7 +27,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 KAFKA_VERSION=3.9.1
 KAFKA_HOST=127.0.0.1
-KAFKA_PORT=9092
+# AUTHZ_KAFKA_PORT / AUTHZ_KAFKA_CONTROLLER_PORT: other ports, with another AUTHZ_STATE_DIR, for a
+# broker of a test's own (tests that stop or kill the broker: the shared one is never touched).
+KAFKA_PORT="${AUTHZ_KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${AUTHZ_KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_BROKERS="$KAFKA_HOST:$KAFKA_PORT"
 KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-120}"
 KAFKA_POM="$LOCAL_DIR/kafka/pom.xml"
@@ -102,7 +105,7 @@ kafka_check_java() {
 kafka_prepare() {
   mkdir -p "$KAFKA_DATA" "$KAFKA_LOGS"
   render_template "$LOCAL_DIR/kafka/server.properties.in" "$KAFKA_STATE/server.properties" \
-    "KAFKA_DATA_DIR=$KAFKA_DATA"
+    "KAFKA_DATA_DIR=$KAFKA_DATA" "KAFKA_PORT=$KAFKA_PORT" "KAFKA_CONTROLLER_PORT=$KAFKA_CONTROLLER_PORT"
   render_template "$LOCAL_DIR/kafka/log4j.properties.in" "$KAFKA_STATE/log4j.properties" \
     "KAFKA_LOG_FILE=$KAFKA_LOG"
   [[ -f "$KAFKA_DATA/meta.properties" ]] && return 0
@@ -120,7 +123,7 @@ kafka_prepare() {
     die "kafka: StorageTool format failed"
 }
 
-# kafka_is_ready PID: our broker PID logged "Kafka Server started" and 9092 answers.
+# kafka_is_ready PID: our broker PID logged "Kafka Server started" and its port answers.
 kafka_is_ready() {
   [[ -f "$KAFKA_READY" && "$(<"$KAFKA_READY")" == "$1" ]] && port_open "$KAFKA_HOST" "$KAFKA_PORT"
 }

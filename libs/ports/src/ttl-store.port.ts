@@ -15,6 +15,11 @@ export interface TtlStore {
    * atomically: of concurrent callers exactly one sees the earlier value (SET … PX … GET).
    */
   replace(key: string, value: string, ttlMs: number): Promise<string | null>;
+  /**
+   * Deletes the key only if it holds exactly `value`, atomically; true when this call deleted it (the
+   * owner of a marker withdraws its own, never another caller's).
+   */
+  deleteIfEquals(key: string, value: string): Promise<boolean>;
   /** Increments a counter, creating it with the ttl when it does not exist; returns the new value. */
   increment(key: string, ttlMs: number): Promise<number>;
   delete(key: string): Promise<void>;

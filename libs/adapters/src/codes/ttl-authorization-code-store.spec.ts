@@ -1,4 +1,4 @@
-import type { Clock } from '@authz/ports';
+import { type Clock, TtlStoreUnavailableError } from '@authz/ports';
 import { MemoryTtlStore } from '../memory/memory-ttl-store';
 import { describeAuthorizationCodeStoreContract } from './authorization-code-store.contract';
 import { TtlAuthorizationCodeStore } from './ttl-authorization-code-store';
@@ -49,5 +49,46 @@ describe('TtlAuthorizationCodeStore', () => {
     });
     expect(keys).toEqual(['code-owner:sha256:E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', 'code:sha256:E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM']);
     await ttl.close();
+  });
+
+  describe('a claim whose answer is lost (the store ran it, the caller timed out)', () => {
+    /** A MemoryTtlStore whose next setIfAbsent is applied, then answered with TtlStoreUnavailableError (a hung Redis that runs the command late). */
+    function lossy() {
+      const clock = new FakeClock();
+      const ttl = new MemoryTtlStore({ clock });
+      let loseNext = false;
+      const store: MemoryTtlStore = Object.assign(Object.create(ttl) as MemoryTtlStore, {
+        setIfAbsent: async (key: string, value: string, ttlMs: number) => {
+          const claimed = await ttl.setIfAbsent(key, value, ttlMs);
+          if (!loseNext) return claimed;
+          loseNext = false;
+          throw new TtlStoreUnavailableError('Redis unavailable: Command timed out');
+        },
+      });
+      const codes = new TtlAuthorizationCodeStore({ store, clock });
+      const now = Math.floor(clock.epochMs / 1000);
+      const grant = { grantId: 'grant-1', clientId: 'web-app', scopes: ['openid'], subject: 'alice', authTime: now, issuedAt: now, expiresAt: now + 30 };
+      return { codes, grant, loseNext: () => (loseNext = true), close: () => ttl.close() };
+    }
+
+    it('is withdrawn: the retry the 503 invites redeems the code (once), it is no replay', async () => {
+      const { codes, grant, loseNext, close } = lossy();
+      await codes.save('sha256:code', grant);
+      loseNext();
+      await expect(codes.redeem('sha256:code')).rejects.toBeInstanceOf(TtlStoreUnavailableError);
+      expect(await codes.redeem('sha256:code')).toEqual({ outcome: 'redeemed', grant });
+      expect(await codes.redeem('sha256:code')).toEqual({ outcome: 'replayed', grantId: 'grant-1', clientId: 'web-app' });
+      await close();
+    });
+
+    it('withdraws only its own claim: a lost answer after another redemption leaves that one in force', async () => {
+      const { codes, grant, loseNext, close } = lossy();
+      await codes.save('sha256:code', grant);
+      expect(await codes.redeem('sha256:code')).toEqual({ outcome: 'redeemed', grant });
+      loseNext();
+      await expect(codes.redeem('sha256:code')).rejects.toBeInstanceOf(TtlStoreUnavailableError);
+      expect(await codes.redeem('sha256:code')).toEqual({ outcome: 'replayed', grantId: 'grant-1', clientId: 'web-app' });
+      await close();
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { MAX_AUTHORIZATION_CODE_TTL_SECONDS, type AuthorizationCodeGrant } from '@authz/oauth';
 import type { AuthorizationCodeStore, Clock, CodeRedemption, TtlStore } from '@authz/ports';
@@ -12,8 +13,6 @@ export type TtlAuthorizationCodeStoreOptions = {
    */
   replayWindowMs?: number;
 };
-
-const REDEEMED = 'redeemed';
 
 const storedGrant = z
   .object({
@@ -38,9 +37,16 @@ const owner = z.object({ grantId: z.string().min(1), clientId: z.string().min(1)
  * mode), keyed by the code's hash (`code:<sha256 hash>`), never by the code.
  *
  * Saving writes the grant under `code:` for its lifetime and the grant's owner under `code-owner:` for the
- * replay window. Redeeming is one atomic SET … GET that swaps the grant for a "redeemed" marker: of
- * concurrent redemptions exactly one receives the grant, every other one (and every later one within
- * the replay window) sees the marker and learns, from `code-owner:`, which grant to revoke.
+ * replay window. Redeeming first claims the code: one atomic SET NX of `code-spent:` to a random attempt
+ * id, kept for the replay window. Of concurrent redemptions exactly one claims it and reads the grant;
+ * every other one (and every later one within the replay window) finds the claim and learns, from
+ * `code-owner:`, which grant to revoke.
+ *
+ * A claim whose answer is lost (the store hung past the command timeout, then ran the command) would
+ * turn the client's retry, which the 503 invites, into a replay that revokes the grant. So a claim that
+ * fails is withdrawn at once (`deleteIfEquals` with the attempt id: sent behind the claim on the same
+ * connection, it runs after it, and never withdraws another redemption's claim). `restore` (the
+ * redemption failed after the claim, on an outage) withdraws the claim; the grant itself never left.
  */
 export class TtlAuthorizationCodeStore implements AuthorizationCodeStore {
   private readonly replayWindowMs: number;
@@ -62,23 +68,34 @@ export class TtlAuthorizationCodeStore implements AuthorizationCodeStore {
   }
 
   async restore(codeHash: string, grant: AuthorizationCodeGrant): Promise<void> {
-    const remainingMs = grant.expiresAt * 1000 - this.options.clock.now().getTime();
-    if (remainingMs < 1) return;
-    await this.options.store.set(codeKey(codeHash), JSON.stringify(storedGrant.parse(grant)), Math.ceil(remainingMs));
+    if (grant.expiresAt * 1000 - this.options.clock.now().getTime() < 1) return;
+    await this.options.store.delete(spentKey(codeHash));
   }
 
   async redeem(codeHash: string): Promise<CodeRedemption> {
-    const previous = await this.options.store.replace(codeKey(codeHash), REDEEMED, this.replayWindowMs);
-    if (previous === null) {
-      // Never issued or expired: drop the marker this call just wrote, so it never reads as a replay.
-      await this.options.store.delete(codeKey(codeHash));
-      return { outcome: 'unknown' };
+    const { store } = this.options;
+    const attempt = randomBytes(16).toString('base64url');
+    const withdraw = () => store.deleteIfEquals(spentKey(codeHash), attempt);
+    let claimed: boolean;
+    let value: string | null;
+    try {
+      claimed = await store.setIfAbsent(spentKey(codeHash), attempt, this.replayWindowMs);
+      value = claimed ? await store.get(codeKey(codeHash)) : null;
+    } catch (error) {
+      // Not awaited: a hung store answers neither; the withdrawal still runs right after the claim.
+      withdraw().catch(() => undefined);
+      throw error;
     }
-    if (previous === REDEEMED) {
-      const recorded = owner.safeParse(parseJson(await this.options.store.get(ownerKey(codeHash))));
+    if (!claimed) {
+      const recorded = owner.safeParse(parseJson(await store.get(ownerKey(codeHash))));
       return recorded.success ? { outcome: 'replayed', ...recorded.data } : { outcome: 'unknown' };
     }
-    const grant = storedGrant.safeParse(parseJson(previous));
+    if (value === null) {
+      // Never issued or expired: drop the claim this call just made, so it never reads as a replay.
+      await withdraw();
+      return { outcome: 'unknown' };
+    }
+    const grant = storedGrant.safeParse(parseJson(value));
     if (!grant.success) return { outcome: 'unknown' };
     if (grant.data.expiresAt * 1000 <= this.options.clock.now().getTime()) return { outcome: 'unknown' };
     return { outcome: 'redeemed', grant: grant.data };
@@ -87,6 +104,10 @@ export class TtlAuthorizationCodeStore implements AuthorizationCodeStore {
 
 function codeKey(codeHash: string): string {
   return `code:${codeHash}`;
+}
+
+function spentKey(codeHash: string): string {
+  return `code-spent:${codeHash}`;
 }
 
 function ownerKey(codeHash: string): string {

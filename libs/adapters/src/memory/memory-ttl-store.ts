@@ -76,6 +76,13 @@ export class MemoryTtlStore implements TtlStore {
     return previous === undefined ? null : previous.value;
   }
 
+  async deleteIfEquals(key: string, value: string): Promise<boolean> {
+    this.assertOpen();
+    if (this.live(key, this.now())?.value !== value) return false;
+    this.entries.delete(key);
+    return true;
+  }
+
   async increment(key: string, ttlMs: number): Promise<number> {
     this.assertOpen();
     assertTtlMs(ttlMs);

@@ -25,7 +25,15 @@ local value = redis.call('INCR', KEYS[1])
 if redis.call('PTTL', KEYS[1]) == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return value`;
 
-type ScriptedRedis = Redis & { ttlStoreIncrement(key: string, ttlMs: number): Promise<number> };
+/** DEL only when the key holds exactly ARGV[1] (one script: nothing runs between the GET and the DEL). */
+const DELETE_IF_EQUALS_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+type ScriptedRedis = Redis & {
+  ttlStoreIncrement(key: string, ttlMs: number): Promise<number>;
+  ttlStoreDeleteIfEquals(key: string, value: string): Promise<number>;
+};
 
 /** Error replies that mean the server cannot serve now (loading, failover, read-only replica, busy script). */
 const UNAVAILABLE_REPLY = /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|NOREPLICAS|MISCONF)\b/;
@@ -37,7 +45,7 @@ const UNAVAILABLE_REPLY = /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BU
  * Only the first commands after construction wait, at most connectTimeoutMs, for the first connection.
  *
  * `take` is GETDEL (single use under any concurrency), `setIfAbsent` is SET NX PX, `replace` is SET PX GET, `increment` is a Lua
- * script (INCR, plus PEXPIRE when the key is new). Error replies about the data itself (e.g. incrementing a
+ * script (INCR, plus PEXPIRE when the key is new), `deleteIfEquals` a Lua script (GET, then DEL if equal). Error replies about the data itself (e.g. incrementing a
  * non-integer) reject with Redis's ReplyError, not as unavailable.
  */
 export class RedisTtlStore implements TtlStore {
@@ -69,6 +77,7 @@ export class RedisTtlStore implements TtlStore {
       disconnectTimeout: 200,
     });
     client.defineCommand('ttlStoreIncrement', { numberOfKeys: 1, lua: INCREMENT_SCRIPT });
+    client.defineCommand('ttlStoreDeleteIfEquals', { numberOfKeys: 1, lua: DELETE_IF_EQUALS_SCRIPT });
     this.client = client as ScriptedRedis;
 
     client.on('ready', () => {
@@ -110,6 +119,10 @@ export class RedisTtlStore implements TtlStore {
   async increment(key: string, ttlMs: number): Promise<number> {
     assertTtlMs(ttlMs);
     return this.run('incr_script', () => this.client.ttlStoreIncrement(key, ttlMs));
+  }
+
+  async deleteIfEquals(key: string, value: string): Promise<boolean> {
+    return (await this.run(() => this.client.ttlStoreDeleteIfEquals(key, value))) === 1;
   }
 
   async delete(key: string): Promise<void> {

@@ -141,6 +141,20 @@ export function describeTtlStoreContract(name: string, open: () => Promise<TtlSt
       });
     });
 
+    describe('deleteIfEquals', () => {
+      it('deletes the key only when it holds exactly the value; a missing or expired key is left alone', async () => {
+        await store.set('claim:a', 'attempt-1', ttl * 100);
+        expect(await store.deleteIfEquals('claim:a', 'attempt-2')).toBe(false);
+        expect(await store.get('claim:a')).toBe('attempt-1');
+        expect(await store.deleteIfEquals('claim:a', 'attempt-1')).toBe(true);
+        expect(await store.get('claim:a')).toBeNull();
+        expect(await store.deleteIfEquals('claim:a', 'attempt-1')).toBe(false);
+        await store.set('claim:late', 'attempt-3', ttl);
+        await subject.elapse(ttl * 1.4);
+        expect(await store.deleteIfEquals('claim:late', 'attempt-3')).toBe(false);
+      });
+    });
+
     describe('increment', () => {
       it('creates a counter at 1 with the ttl, then increments it without extending the ttl', async () => {
         expect(await store.increment('attempts:client-1', ttl)).toBe(1);

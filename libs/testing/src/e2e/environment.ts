@@ -69,16 +69,11 @@ export function kafkaBrokers(): string[] {
   return process.env.KAFKA_BROKERS!.split(',');
 }
 
-/** Drops what a run created: its database (if `database`), its Redis keys and its topics. */
-export async function cleanupRun(e2e: E2eRun, options: { database?: boolean } = {}): Promise<void> {
+/** Drops what a run created: its database (if `database`), its Redis keys (if `redisKeys`) and its topics (if `kafkaTopics`); not what lived on a server of the test's own. */
+export async function cleanupRun(e2e: E2eRun, options: { database?: boolean; kafkaTopics?: boolean; redisKeys?: boolean } = {}): Promise<void> {
   if (options.database !== false) await adminQuery(`DROP DATABASE IF EXISTS ${e2e.database} WITH (FORCE)`, [], e2e.adminUrl);
-  const redis = new Redis(process.env.REDIS_URL!);
-  try {
-    const keys = await redis.keys(`${e2e.redisPrefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-  } finally {
-    await redis.quit();
-  }
+  if (options.redisKeys !== false) await deleteRedisKeys(e2e);
+  if (options.kafkaTopics === false) return;
   const admin = new Kafka({ brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
@@ -86,6 +81,16 @@ export async function cleanupRun(e2e: E2eRun, options: { database?: boolean } = 
     await admin.deleteTopics({ topics }).catch(() => undefined);
   } finally {
     await admin.disconnect();
+  }
+}
+
+async function deleteRedisKeys(e2e: E2eRun): Promise<void> {
+  const redis = new Redis(process.env.REDIS_URL!);
+  try {
+    const keys = await redis.keys(`${e2e.redisPrefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    await redis.quit();
   }
 }
 
@@ -117,9 +122,10 @@ export type TopicMessage = { key: string | undefined; value: string; headers: Re
 /**
  * Messages of a topic from offset 0 (all partitions, each key in its order), with a throw-away consumer
  * group: the first `count`, or every message up to the high watermarks when `count` is not given.
+ * `brokers`: another cluster than KAFKA_BROKERS (a broker of a test's own).
  */
-export async function readTopic(topic: string, options: { clientId: string; count?: number; timeoutMs?: number }): Promise<TopicMessage[]> {
-  const kafka = new Kafka({ brokers: kafkaBrokers(), clientId: options.clientId, logLevel: logLevel.NOTHING });
+export async function readTopic(topic: string, options: { clientId: string; count?: number; timeoutMs?: number; brokers?: string[] }): Promise<TopicMessage[]> {
+  const kafka = new Kafka({ brokers: options.brokers ?? kafkaBrokers(), clientId: options.clientId, logLevel: logLevel.NOTHING });
   let count = options.count;
   if (count === undefined) {
     const admin = kafka.admin();
