@@ -122,7 +122,7 @@ export class RedisTtlStore implements TtlStore {
   }
 
   async deleteIfEquals(key: string, value: string): Promise<boolean> {
-    return (await this.run(() => this.client.ttlStoreDeleteIfEquals(key, value))) === 1;
+    return (await this.run('delete_if_equals', () => this.client.ttlStoreDeleteIfEquals(key, value))) === 1;
   }
 
   async delete(key: string): Promise<void> {

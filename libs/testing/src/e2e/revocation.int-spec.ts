@@ -7,17 +7,14 @@
  * replicas and refused by demo-api within milliseconds, and an introspection replica started afterwards (projection snapshot +
  * tail from its position) knows every revocation still in force, including those made while it was down.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
-import { RedisTtlStore, TtlAuthorizationCodeStore } from '@authz/adapters';
-import { type AuthorizationCodeGrant, sha256Hash } from '@authz/oauth';
-import { systemClock } from '@authz/ports';
 import { basic, DEMO_SERVICE, formBody, WEB_APP } from './grants-protocol';
 import { adminQuery, cleanupRun, createRunDatabase, e2eRun, serviceEnv } from './environment';
+import { seedCode } from './seed-code';
 import { type RunningService, startServiceProcess, stopServiceProcess } from './service-process';
 
 const ISSUER = 'https://issuer.revocation.e2e.test';
-const WEB_REDIRECT = 'http://localhost:3000/callback';
 const DEMO_API = { id: 'demo-api', secret: 'NXdUMeRqpujwl3Juolw-rsg7DjvTO_7x0TSjZJYtPLU' };
 const e2e = e2eRun('e2e-revocation');
 const services: RunningService[] = [];
@@ -27,7 +24,6 @@ let revocation: RunningService;
 let introspectionA: RunningService;
 let introspectionB: RunningService;
 let demoApi: RunningService;
-let codeStoreConnection: RedisTtlStore;
 
 beforeAll(async () => {
   await createRunDatabase(e2e);
@@ -39,11 +35,9 @@ beforeAll(async () => {
   services.push(revocation, introspectionA, introspectionB);
   demoApi = await startServiceProcess('demo-api', { ...env, RESOURCE_JWKS_URL: `${token.url}/jwks`, INTROSPECTION_URL: `${introspectionA.url}/verify` });
   services.push(demoApi);
-  codeStoreConnection = new RedisTtlStore({ url: process.env.REDIS_URL!, keyPrefix: e2e.redisPrefix });
 }, 180_000);
 
 afterAll(async () => {
-  await codeStoreConnection?.close().catch(() => undefined);
   await Promise.all(services.map(stopServiceProcess));
   await cleanupRun(e2e);
 }, 60_000);
@@ -63,26 +57,11 @@ const revoke = (form: Record<string, string>, authorization: string) => post(rev
 
 /** An authorization code for alice at web-app, put where the authorize service would, exchanged at /token. */
 async function webAppTokens(): Promise<{ accessToken: string; refreshToken: string; grantId: string }> {
-  const code = randomBytes(16).toString('base64url');
-  const verifier = randomBytes(32).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const grant: AuthorizationCodeGrant = {
-    grantId: `grant-${randomBytes(8).toString('hex')}`,
-    clientId: WEB_APP.id,
-    redirectUri: WEB_REDIRECT,
-    scopes: ['openid', 'api:read'],
-    subject: 'alice',
-    authTime: now - 5,
-    codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
-    codeChallengeMethod: 'S256',
-    issuedAt: now,
-    expiresAt: now + 60,
-  };
-  await new TtlAuthorizationCodeStore({ store: codeStoreConnection, clock: systemClock }).save(sha256Hash(code), grant);
-  const answer = await post(token, '/token', { grant_type: 'authorization_code', code, redirect_uri: WEB_REDIRECT, code_verifier: verifier }, basic(WEB_APP));
+  const { form, grantId } = await seedCode(process.env.REDIS_URL!, e2e.redisPrefix);
+  const answer = await post(token, '/token', form, basic(WEB_APP));
   expect(answer.status).toBe(200);
   const body = answer.body as { access_token: string; refresh_token: string };
-  return { accessToken: body.access_token, refreshToken: body.refresh_token, grantId: grant.grantId };
+  return { accessToken: body.access_token, refreshToken: body.refresh_token, grantId };
 }
 
 async function serviceToken(): Promise<string> {

@@ -6,16 +6,16 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
-import { createKafka, KafkaEventSubscriber, PgDatabase, PrefixedEventSubscriber, RedisTtlStore, TtlAuthorizationCodeStore } from '@authz/adapters';
+import { createKafka, KafkaEventSubscriber, PgDatabase, PrefixedEventSubscriber } from '@authz/adapters';
 import { deserializeEnvelope, type Envelope } from '@authz/contracts';
-import { type AuthorizationCodeGrant, sha256Hash } from '@authz/oauth';
-import { silentLogger, systemClock } from '@authz/ports';
+import { sha256Hash } from '@authz/oauth';
+import { silentLogger } from '@authz/ports';
 import { type Projection, PROJECTIONS, rebuildProjection } from '@authz/projections';
-import { formBody, WEB_APP } from '../grants-protocol';
+import { formBody } from '../grants-protocol';
 import type { RunningService } from '../service-process';
 import { readTopic } from '../environment';
 
-export const WEB_REDIRECT = 'http://localhost:3000/callback';
+export { seedCode, WEB_REDIRECT } from '../seed-code';
 
 /** RFC 6749 §5.2 body of a dependency outage (OAuthExceptionFilter), with its headers. */
 export const UNAVAILABLE = {
@@ -178,32 +178,6 @@ export function checkLog(answers: readonly Answer[], events: readonly Envelope[]
   }
   const overReportedJtis = [...issued.keys()].filter((jti) => !receivedJtis.has(jti));
   return { received, missing, overReported: overReportedJtis.length, overReportedGrants: overReportedJtis.map((jti) => grantOf.get(jti)!) };
-}
-
-/** An authorization code for alice at web-app, saved where the authorize service would; returns what redeeming it sends. */
-export async function seedCode(redisUrl: string, redisPrefix: string): Promise<{ form: Record<string, string>; grantId: string }> {
-  const code = randomBytes(16).toString('base64url');
-  const verifier = randomBytes(32).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const grant: AuthorizationCodeGrant = {
-    grantId: `grant-${randomBytes(8).toString('hex')}`,
-    clientId: WEB_APP.id,
-    redirectUri: WEB_REDIRECT,
-    scopes: ['openid', 'api:read'],
-    subject: 'alice',
-    authTime: now - 5,
-    codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
-    codeChallengeMethod: 'S256',
-    issuedAt: now,
-    expiresAt: now + 60,
-  };
-  const store = new RedisTtlStore({ url: redisUrl, keyPrefix: redisPrefix });
-  try {
-    await new TtlAuthorizationCodeStore({ store, clock: systemClock }).save(sha256Hash(code), grant);
-  } finally {
-    await store.close();
-  }
-  return { form: { grant_type: 'authorization_code', code, redirect_uri: WEB_REDIRECT, code_verifier: verifier }, grantId: grant.grantId };
 }
 
 export type ProjectionComparison = { projection: string; table: string; live: string[]; rebuilt: string[] };
