@@ -51,4 +51,30 @@ describe('kafkaLogCreator', () => {
       ['error', 'Connection error: connect ECONNREFUSED 127.0.0.1:1'],
     ]);
   });
+
+  it('folds a warning or error repeated within 10 s into one line, and says how many it folded', () => {
+    const { entries, logger } = recordingLogger();
+    let now = 0;
+    const log = kafkaLogCreator(logger, { now: () => now })(logLevel.INFO);
+    const refused = () => entry(logLevel.ERROR, 'Connection', 'Connection error: connect ECONNREFUSED 127.0.0.1:1', { broker: '127.0.0.1:1' });
+    log(refused());
+    for (let i = 0; i < 5; i += 1) {
+      now += 1000;
+      log(refused());
+    }
+    log(entry(logLevel.ERROR, 'Connection', 'Connection error: connect ECONNREFUSED 127.0.0.1:1', { broker: '127.0.0.1:2' }));
+    log(entry(logLevel.INFO, 'Consumer', 'Starting'));
+    log(entry(logLevel.INFO, 'Consumer', 'Starting'));
+    now = 10_000;
+    log(refused());
+    now = 10_001;
+    log(refused());
+    expect(entries.map(({ level, obj, msg }) => [level, obj, msg])).toEqual([
+      ['error', { namespace: 'Connection', broker: '127.0.0.1:1' }, 'Connection error: connect ECONNREFUSED 127.0.0.1:1'],
+      ['error', { namespace: 'Connection', broker: '127.0.0.1:2' }, 'Connection error: connect ECONNREFUSED 127.0.0.1:1'],
+      ['info', { namespace: 'Consumer' }, 'Starting'],
+      ['info', { namespace: 'Consumer' }, 'Starting'],
+      ['error', { namespace: 'Connection', broker: '127.0.0.1:1', repeated: 5 }, 'Connection error: connect ECONNREFUSED 127.0.0.1:1'],
+    ]);
+  });
 });

@@ -26,15 +26,40 @@ const LEVEL_OF: Record<number, Level> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/** How long identical kafkajs warnings and errors are folded into one line, ms. */
+const REPEAT_WINDOW_MS = 10_000;
+/** The most distinct entries remembered for folding (a bound on memory; the map starts over past it). */
+const REPEAT_KEYS_MAX = 1000;
+
 /**
  * Routes kafkajs' own logging into our Logger (instead of its console output), as `kafkajs` child
  * entries carrying kafkajs' namespace (Consumer, Producer, Connection…) and fields.
+ *
+ * While a broker is down kafkajs repeats the same connection error for every retry of every client
+ * (hundreds of lines in twenty seconds): a warning or error identical to one logged less than
+ * REPEAT_WINDOW_MS ago (same level, namespace, message and broker) is counted instead, and the next one
+ * logged after the window says how many were folded (`repeated`).
  */
-export function kafkaLogCreator(logger: Logger): logCreator {
+export function kafkaLogCreator(logger: Logger, options: { now?: () => number } = {}): logCreator {
   const kafkaLogger = logger.child({ component: 'kafkajs' });
+  const now = options.now ?? Date.now;
+  const recent = new Map<string, { loggedAt: number; folded: number }>();
   return () => (entry: LogEntry) => {
     const { message, timestamp: _timestamp, ...fields } = entry.log;
     const level = REVISED_LEVELS.find((rule) => rule.matches(entry))?.level ?? LEVEL_OF[entry.level] ?? 'debug';
-    kafkaLogger[level]({ namespace: entry.namespace, ...fields }, message);
+    let repeated = 0;
+    if (level === 'warn' || level === 'error') {
+      const key = `${level}\u0000${entry.namespace}\u0000${message}\u0000${String((fields as { broker?: unknown }).broker ?? '')}`;
+      const at = now();
+      const seen = recent.get(key);
+      if (seen && at - seen.loggedAt < REPEAT_WINDOW_MS) {
+        seen.folded += 1;
+        return;
+      }
+      repeated = seen?.folded ?? 0;
+      if (recent.size >= REPEAT_KEYS_MAX) recent.clear();
+      recent.set(key, { loggedAt: at, folded: 0 });
+    }
+    kafkaLogger[level]({ namespace: entry.namespace, ...fields, ...(repeated > 0 ? { repeated } : {}) }, message);
   };
 }
