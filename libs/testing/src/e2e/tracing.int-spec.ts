@@ -83,8 +83,10 @@ describe('traces across HTTP and Kafka', () => {
 
     await eventually(async () => {
       const consumers = spans().filter((span) => span.kind === SpanKind.CONSUMER && span.spanContext().traceId === traceId);
-      expect(consumers.map((span) => [span.name, parentOf(span), span.attributes['messaging.consumer.group.name']])).toEqual([
+      // Every projection that reads oauth.tokens consumes it: the access tokens and the audit index.
+      expect(consumers.map((span) => [span.name, parentOf(span), span.attributes['messaging.consumer.group.name']]).sort((a, b) => String(a[2]).localeCompare(String(b[2])))).toEqual([
         [`${e2e.prefix}${Topics.tokens} process`, producer.spanContext().spanId, `${e2e.prefix}projector.access_tokens`],
+        [`${e2e.prefix}${Topics.tokens} process`, producer.spanContext().spanId, `${e2e.prefix}projector.audit_events`],
       ]);
     });
     await eventually(async () => expect(await adminQuery('SELECT jti FROM access_tokens WHERE jti = $1', [jti], e2e.databaseUrl)).toEqual([{ jti }]));

@@ -4,6 +4,7 @@
  * revoked throughout; after the restart catches up, every projection table equals a rebuild from offset
  * 0 (rebuildProjection): no row lost, doubled or different.
  */
+import { AUDITED_TOPICS } from '@authz/projections';
 import { DEMO_SERVICE, basic } from '../grants-protocol';
 import { adminQuery, cleanupRun, createRunDatabase, e2eRun, kafkaBrokers, serviceEnv } from '../environment';
 import { type RunningService, startServiceProcess, stopServiceProcess } from '../service-process';
@@ -67,7 +68,10 @@ describe('the projector restarted mid-stream', () => {
     const comparisons = await rebuildAndCompare(e2e.databaseUrl, kafkaBrokers(), e2e.prefix);
     for (const { table, live, rebuilt } of comparisons) expect({ table, rows: live }).toEqual({ table, rows: rebuilt });
     const sizes = Object.fromEntries(comparisons.map(({ table, live }) => [table, live.length]));
-    expect(sizes).toEqual({ access_tokens: issuedEvents, consents: 0, revocations: revokedEvents });
+    // The audit index holds one row per event of every audited topic (tokens, revocations, keys…).
+    let auditedEvents = 0;
+    for (const topic of AUDITED_TOPICS) auditedEvents += (await tokenEvents(kafkaBrokers(), e2e.prefix, topic)).length;
+    expect(sizes).toEqual({ access_tokens: issuedEvents, audit_events: auditedEvents, consents: 0, revocations: revokedEvents });
     expect(revokedEvents).toBeGreaterThan(10);
     for (const service of [token, revocation]) expect(errorLines(service)).toEqual([]);
   }, 240_000);
