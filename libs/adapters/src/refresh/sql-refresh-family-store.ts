@@ -46,13 +46,22 @@ export class SqlRefreshFamilyStore implements RefreshFamilyStore {
   async create(family: RefreshFamilyState, confirm: () => Promise<void>): Promise<'created' | 'grant_revoked'> {
     return this.db.transaction(async (tx) => {
       await lockGrant(tx, family.grantId);
-      const revoked = await tx.query('SELECT 1 FROM revoked_grants WHERE grant_id = $1', [family.grantId]);
-      if (revoked.rowCount > 0) return 'grant_revoked';
-      await tx.query(
-        `INSERT INTO refresh_families (family_id, grant_id, client_id, subject, scope, audience, auth_time, generation, current_token_hash,
-           created_at, expires_at, idle_expires_at, revoked_at)
-         VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, to_timestamp($13::double precision / 1000), to_timestamp($10::double precision / 1000), to_timestamp($11::double precision / 1000),
-           CASE WHEN $12::double precision IS NULL THEN NULL ELSE to_timestamp($12::double precision / 1000) END)`,
+      // One round trip after the lock (the statement's snapshot is taken once the lock is held, so a
+      // revocation committed meanwhile is seen): no family for a revoked grant, else the family and its
+      // first token.
+      const { rows } = await tx.query<{ created: number }>(
+        `WITH family AS (
+           INSERT INTO refresh_families (family_id, grant_id, client_id, subject, scope, audience, auth_time, generation, current_token_hash,
+             created_at, expires_at, idle_expires_at, revoked_at)
+           SELECT $1, $2, $3, $4, $5, $6::text[], $7::bigint, $8::int, $9::text, to_timestamp($13::double precision / 1000), to_timestamp($10::double precision / 1000),
+             to_timestamp($11::double precision / 1000), CASE WHEN $12::double precision IS NULL THEN NULL ELSE to_timestamp($12::double precision / 1000) END
+           WHERE NOT EXISTS (SELECT 1 FROM revoked_grants WHERE grant_id = $2)
+           RETURNING family_id
+         ), token AS (
+           INSERT INTO refresh_tokens (token_hash, family_id, generation, issued_at)
+           SELECT $9::text, family_id, $8::int, to_timestamp($13::double precision / 1000) FROM family
+         )
+         SELECT count(*)::int AS created FROM family`,
         [
           family.familyId,
           family.grantId,
@@ -69,7 +78,7 @@ export class SqlRefreshFamilyStore implements RefreshFamilyStore {
           family.createdAt,
         ],
       );
-      await insertToken(tx, family.currentTokenHash, family.familyId, family.generation, family.createdAt);
+      if (rows[0]!.created === 0) return 'grant_revoked';
       await confirm();
       return 'created';
     });
