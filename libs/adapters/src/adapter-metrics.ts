@@ -96,7 +96,7 @@ export function registerLdapGauges(metrics: ServiceMetrics, directory: LdapDirec
 export function redisCommandObserver(metrics: ServiceMetrics): (command: string, seconds: number, ok: boolean) => void {
   const commands = metrics.histogram({
     name: 'authz_redis_command_duration_seconds',
-    help: 'Redis commands of the TTL store per command (get, set, set_nx, set_get, getdel, incr_script, delete_if_equals, del, ping) and outcome (ok, error), seconds.',
+    help: 'Redis commands of the TTL store per command (get, set, set_nx, set_get, getdel, incr_script, delete_if_equals, claim_script, del, ping) and outcome (ok, error), seconds.',
     labelNames: ['command', 'outcome'],
     buckets: FAST_BUCKETS,
   });

@@ -26,14 +26,18 @@ export function s256CodeChallenge(verifier: string): string {
  * a client that must use PKCE cannot redeem a code without it; `plain` only for a client registered for it.
  */
 export function verifyPkce(grant: AuthorizationCodeGrant, verifier: string | undefined, client: RegisteredClient): void {
-  const failed = new InvalidGrant('PKCE verification failed');
   if (grant.codeChallenge === undefined) {
-    if (verifier !== undefined || requiresPkce(client)) throw failed;
+    if (verifier !== undefined || requiresPkce(client)) throw pkceFailed();
     return;
   }
-  if (verifier === undefined) throw failed;
+  if (verifier === undefined) throw pkceFailed();
   const method = grant.codeChallengeMethod ?? 'plain'; // RFC 7636 §4.3: the default is plain.
-  if (method === 'plain' && client.allowPlainPkce !== true) throw failed;
+  if (method === 'plain' && client.allowPlainPkce !== true) throw pkceFailed();
   const computed = method === 'S256' ? s256CodeChallenge(verifier) : verifier;
-  if (!constantTimeEquals(computed, grant.codeChallenge)) throw failed;
+  if (!constantTimeEquals(computed, grant.codeChallenge)) throw pkceFailed();
+}
+
+/** Made only when thrown: an Error captures its stack, which a successful exchange should not pay for. */
+function pkceFailed(): InvalidGrant {
+  return new InvalidGrant('PKCE verification failed');
 }

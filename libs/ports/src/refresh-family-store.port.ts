@@ -15,8 +15,11 @@ export type LockedRefreshFamily = {
 export interface RefreshFamilyWriter {
   /** Writes the family's new state and grace window (null closes it). */
   save(family: RefreshFamilyState, grace: StoredRefreshGrace | null): Promise<void>;
-  /** Records a newly issued token of the family. */
-  addToken(tokenHash: string, familyId: string, generation: number, issuedAt: number): Promise<void>;
+  /**
+   * A rotation, in one step: records the family's new current token (`family.currentTokenHash`, of
+   * generation `family.generation`, issued at `issuedAt`) and writes the family's new state and grace window.
+   */
+  rotate(family: RefreshFamilyState, grace: StoredRefreshGrace | null, issuedAt: number): Promise<void>;
   /** Records the grant as revoked and revokes every family of it. */
   revokeGrant(revocation: GrantRevocation): Promise<void>;
 }

@@ -20,12 +20,22 @@ export interface TtlStore {
    * owner of a marker withdraws its own, never another caller's).
    */
   deleteIfEquals(key: string, value: string): Promise<boolean>;
+  /**
+   * Claims a single-use value, atomically: when `claimKey` exists, 'taken' and nothing changes; else when
+   * `valueKey` is missing (or expired), 'missing' and nothing changes; else `claimKey` is set to `claim`
+   * with the ttl and the result is 'claimed' with valueKey's value. Of concurrent callers exactly one
+   * claims. One round trip (Redis: one script; both keys must be in one hash slot under Redis Cluster).
+   */
+  claim(claimKey: string, claim: string, ttlMs: number, valueKey: string): Promise<ClaimResult>;
   /** Increments a counter, creating it with the ttl when it does not exist; returns the new value. */
   increment(key: string, ttlMs: number): Promise<number>;
   delete(key: string): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** What TtlStore.claim found (see there). */
+export type ClaimResult = { outcome: 'claimed'; value: string } | { outcome: 'taken' } | { outcome: 'missing' };
 
 export class TtlStoreUnavailableError extends Error {
   override readonly name = 'TtlStoreUnavailableError';

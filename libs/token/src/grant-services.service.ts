@@ -225,8 +225,7 @@ export class GrantServicesService {
           const nextGrace: StoredRefreshGrace | null =
             graceSeconds > 0 ? { parentTokenHash: request.tokenHash, until: now + graceSeconds * 1000, sealedChild: this.seal(child, next) } : null;
           const accessToken = request.mint(family);
-          await writer.addToken(rotated.data.tokenHash, family.familyId, next.generation, at * 1000);
-          await writer.save(next, nextGrace);
+          await writer.rotate(next, nextGrace, at * 1000);
           // The access token's event and the rotation's: one batch, one acknowledgement, under the row lock.
           await publish([accessToken.event, rotated]);
           return { outcome: 'rotated', refreshToken: child, accessToken };

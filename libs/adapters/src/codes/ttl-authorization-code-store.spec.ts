@@ -52,14 +52,14 @@ describe('TtlAuthorizationCodeStore', () => {
   });
 
   describe('a claim whose answer is lost (the store ran it, the caller timed out)', () => {
-    /** A MemoryTtlStore whose next setIfAbsent is applied, then answered with TtlStoreUnavailableError (a hung Redis that runs the command late). */
+    /** A MemoryTtlStore whose next claim is applied, then answered with TtlStoreUnavailableError (a hung Redis that runs the script late). */
     function lossy() {
       const clock = new FakeClock();
       const ttl = new MemoryTtlStore({ clock });
       let loseNext = false;
       const store: MemoryTtlStore = Object.assign(Object.create(ttl) as MemoryTtlStore, {
-        setIfAbsent: async (key: string, value: string, ttlMs: number) => {
-          const claimed = await ttl.setIfAbsent(key, value, ttlMs);
+        claim: async (claimKey: string, claim: string, ttlMs: number, valueKey: string) => {
+          const claimed = await ttl.claim(claimKey, claim, ttlMs, valueKey);
           if (!loseNext) return claimed;
           loseNext = false;
           throw new TtlStoreUnavailableError('Redis unavailable: Command timed out');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { MAX_AUTHORIZATION_CODE_TTL_SECONDS, type AuthorizationCodeGrant } from '@authz/oauth';
-import type { AuthorizationCodeStore, Clock, CodeRedemption, TtlStore } from '@authz/ports';
+import type { AuthorizationCodeStore, ClaimResult, Clock, CodeRedemption, TtlStore } from '@authz/ports';
 
 export type TtlAuthorizationCodeStoreOptions = {
   store: TtlStore;
@@ -37,10 +37,12 @@ const owner = z.object({ grantId: z.string().min(1), clientId: z.string().min(1)
  * mode), keyed by the code's hash (`code:<sha256 hash>`), never by the code.
  *
  * Saving writes the grant under `code:` for its lifetime and the grant's owner under `code-owner:` for the
- * replay window. Redeeming first claims the code: one atomic SET NX of `code-spent:` to a random attempt
- * id, kept for the replay window. Of concurrent redemptions exactly one claims it and reads the grant;
+ * replay window. Redeeming claims the code and reads its grant in one atomic step (TtlStore.claim: one
+ * Redis script): `code-spent:` is set to a random attempt id, kept for the replay window, only when the
+ * code is live and not claimed yet. Of concurrent redemptions exactly one claims it and gets the grant;
  * every other one (and every later one within the replay window) finds the claim and learns, from
- * `code-owner:`, which grant to revoke.
+ * `code-owner:`, which grant to revoke. The two keys differ only by prefix; a Redis Cluster adapter
+ * would need them in one hash slot (`{hash}` tags): this one speaks to a single Redis.
  *
  * A claim whose answer is lost (the store hung past the command timeout, then ran the command) would
  * turn the client's retry, which the 503 invites, into a replay that revokes the grant. So a claim that
@@ -75,27 +77,22 @@ export class TtlAuthorizationCodeStore implements AuthorizationCodeStore {
   async redeem(codeHash: string): Promise<CodeRedemption> {
     const { store } = this.options;
     const attempt = randomBytes(16).toString('base64url');
-    const withdraw = () => store.deleteIfEquals(spentKey(codeHash), attempt);
-    let claimed: boolean;
-    let value: string | null;
+    let claimed: ClaimResult;
     try {
-      claimed = await store.setIfAbsent(spentKey(codeHash), attempt, this.replayWindowMs);
-      value = claimed ? await store.get(codeKey(codeHash)) : null;
+      // The claim and the read in one atomic step (one round trip): a code never issued or expired is
+      // not claimed, so it never reads as a replay.
+      claimed = await store.claim(spentKey(codeHash), attempt, this.replayWindowMs, codeKey(codeHash));
     } catch (error) {
       // Not awaited: a hung store answers neither; the withdrawal still runs right after the claim.
-      withdraw().catch(() => undefined);
+      store.deleteIfEquals(spentKey(codeHash), attempt).catch(() => undefined);
       throw error;
     }
-    if (!claimed) {
+    if (claimed.outcome === 'taken') {
       const recorded = owner.safeParse(parseJson(await store.get(ownerKey(codeHash))));
       return recorded.success ? { outcome: 'replayed', ...recorded.data } : { outcome: 'unknown' };
     }
-    if (value === null) {
-      // Never issued or expired: drop the claim this call just made, so it never reads as a replay.
-      await withdraw();
-      return { outcome: 'unknown' };
-    }
-    const grant = storedGrant.safeParse(parseJson(value));
+    if (claimed.outcome === 'missing') return { outcome: 'unknown' };
+    const grant = storedGrant.safeParse(parseJson(claimed.value));
     if (!grant.success) return { outcome: 'unknown' };
     if (grant.data.expiresAt * 1000 <= this.options.clock.now().getTime()) return { outcome: 'unknown' };
     return { outcome: 'redeemed', grant: grant.data };

@@ -1,4 +1,4 @@
-import { TtlStoreUnavailableError, systemClock, type Clock, type TtlStore } from '@authz/ports';
+import { TtlStoreUnavailableError, systemClock, type ClaimResult, type Clock, type TtlStore } from '@authz/ports';
 import { assertTtlMs } from '../ttl/ttl-ms';
 
 export type MemoryTtlStoreOptions = {
@@ -81,6 +81,17 @@ export class MemoryTtlStore implements TtlStore {
     if (this.live(key, this.now())?.value !== value) return false;
     this.entries.delete(key);
     return true;
+  }
+
+  async claim(claimKey: string, claim: string, ttlMs: number, valueKey: string): Promise<ClaimResult> {
+    this.assertOpen();
+    assertTtlMs(ttlMs);
+    const now = this.now();
+    if (this.live(claimKey, now) !== undefined) return { outcome: 'taken' };
+    const value = this.live(valueKey, now)?.value;
+    if (value === undefined) return { outcome: 'missing' };
+    this.put(claimKey, claim, ttlMs);
+    return { outcome: 'claimed', value };
   }
 
   async increment(key: string, ttlMs: number): Promise<number> {

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { TtlStoreUnavailableError, silentLogger, type Logger, type TtlStore } from '@authz/ports';
+import { TtlStoreUnavailableError, silentLogger, type ClaimResult, type Logger, type TtlStore } from '@authz/ports';
 import { assertTtlMs } from '../ttl/ttl-ms';
 
 export type RedisTtlStoreOptions = {
@@ -30,9 +30,21 @@ const DELETE_IF_EQUALS_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
+/**
+ * TtlStore.claim: KEYS[1] the claim, KEYS[2] the value. 0 when claimed already, 2 when the value is
+ * missing (nothing set), else the claim is set (ARGV[1], PX ARGV[2]) and {1, value} returned.
+ */
+const CLAIM_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return {0} end
+local value = redis.call('GET', KEYS[2])
+if not value then return {2} end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return {1, value}`;
+
 type ScriptedRedis = Redis & {
   ttlStoreIncrement(key: string, ttlMs: number): Promise<number>;
   ttlStoreDeleteIfEquals(key: string, value: string): Promise<number>;
+  ttlStoreClaim(claimKey: string, valueKey: string, claim: string, ttlMs: number): Promise<[0] | [2] | [1, string]>;
 };
 
 /** Error replies that mean the server cannot serve now (loading, failover, read-only replica, busy script). */
@@ -45,7 +57,7 @@ const UNAVAILABLE_REPLY = /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BU
  * Only the first commands after construction wait, at most connectTimeoutMs, for the first connection.
  *
  * `take` is GETDEL (single use under any concurrency), `setIfAbsent` is SET NX PX, `replace` is SET PX GET, `increment` is a Lua
- * script (INCR, plus PEXPIRE when the key is new), `deleteIfEquals` a Lua script (GET, then DEL if equal). Error replies about the data itself (e.g. incrementing a
+ * script (INCR, plus PEXPIRE when the key is new), `deleteIfEquals` a Lua script (GET, then DEL if equal), `claim` a Lua script (EXISTS, GET, SET PX). Error replies about the data itself (e.g. incrementing a
  * non-integer) reject with Redis's ReplyError, not as unavailable.
  */
 export class RedisTtlStore implements TtlStore {
@@ -78,6 +90,7 @@ export class RedisTtlStore implements TtlStore {
     });
     client.defineCommand('ttlStoreIncrement', { numberOfKeys: 1, lua: INCREMENT_SCRIPT });
     client.defineCommand('ttlStoreDeleteIfEquals', { numberOfKeys: 1, lua: DELETE_IF_EQUALS_SCRIPT });
+    client.defineCommand('ttlStoreClaim', { numberOfKeys: 2, lua: CLAIM_SCRIPT });
     this.client = client as ScriptedRedis;
 
     client.on('ready', () => {
@@ -123,6 +136,13 @@ export class RedisTtlStore implements TtlStore {
 
   async deleteIfEquals(key: string, value: string): Promise<boolean> {
     return (await this.run('delete_if_equals', () => this.client.ttlStoreDeleteIfEquals(key, value))) === 1;
+  }
+
+  async claim(claimKey: string, claim: string, ttlMs: number, valueKey: string): Promise<ClaimResult> {
+    assertTtlMs(ttlMs);
+    const reply = await this.run('claim_script', () => this.client.ttlStoreClaim(claimKey, valueKey, claim, ttlMs));
+    if (reply[0] === 1) return { outcome: 'claimed', value: reply[1] };
+    return reply[0] === 0 ? { outcome: 'taken' } : { outcome: 'missing' };
   }
 
   async delete(key: string): Promise<void> {

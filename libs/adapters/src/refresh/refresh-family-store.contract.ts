@@ -50,8 +50,7 @@ export function describeRefreshFamilyStoreContract(name: string, open: () => Pro
     it('tells the family and grant of a current or rotated refresh token, and whether it is revoked', async () => {
       await store.create(family(), async () => undefined);
       await store.exchange(sha256Hash('rt0'), async (_locked, writer) => {
-        await writer.addToken(sha256Hash('rt1'), 'family-1', 1, T0 + 1000);
-        await writer.save(family({ generation: 1, currentTokenHash: sha256Hash('rt1') }), null);
+        await writer.rotate(family({ generation: 1, currentTokenHash: sha256Hash('rt1') }), null, T0 + 1000);
       });
       const owner = { familyId: 'family-1', grantId: 'grant-1', clientId: 'web-app', subject: 'alice', expiresAt: T0 + 86_400_000, revoked: false };
       expect(await store.findToken(sha256Hash('rt1'))).toStrictEqual(owner);
@@ -72,8 +71,7 @@ export function describeRefreshFamilyStoreContract(name: string, open: () => Pro
       const next = family({ generation: 1, currentTokenHash: sha256Hash('rt1'), idleExpiresAt: T0 + 7_200_000 });
       const grace = { parentTokenHash: sha256Hash('rt0'), until: T0 + 5000, sealedChild: 'sealed' };
       await store.exchange(sha256Hash('rt0'), async (_locked, writer) => {
-        await writer.addToken(sha256Hash('rt1'), 'family-1', 1, T0 + 1000);
-        await writer.save(next, grace);
+        await writer.rotate(next, grace, T0 + 1000);
       });
 
       expect(await store.exchange(sha256Hash('rt1'), async (locked) => locked)).toStrictEqual({ family: next, grace, presentedGeneration: 1 });
@@ -87,8 +85,7 @@ export function describeRefreshFamilyStoreContract(name: string, open: () => Pro
       await store.create(family(), async () => undefined);
       await expect(
         store.exchange(sha256Hash('rt0'), async (_locked, writer) => {
-          await writer.addToken(sha256Hash('rt1'), 'family-1', 1, T0);
-          await writer.save(family({ generation: 1, currentTokenHash: sha256Hash('rt1') }), null);
+          await writer.rotate(family({ generation: 1, currentTokenHash: sha256Hash('rt1') }), null, T0);
           throw new Error('log unavailable');
         }),
       ).rejects.toThrow('log unavailable');

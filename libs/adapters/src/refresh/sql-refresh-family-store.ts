@@ -31,6 +31,14 @@ type FamilyRow = {
 
 const FAMILY_COLUMNS = `family_id, grant_id, client_id, subject, scope, audience, auth_time, generation, current_token_hash,
   created_at, expires_at, idle_expires_at, revoked_at, grace_parent_hash, grace_until, grace_child_sealed`;
+const FAMILY_COLUMNS_OF_F = FAMILY_COLUMNS.replace(/(\w+)/g, 'f.$1');
+
+/** A family's new state and grace window: $1 family id, $2 generation, $3 current token hash, $4–$8 the rest (see familyValues). */
+const UPDATE_FAMILY = `UPDATE refresh_families SET generation = $2, current_token_hash = $3, idle_expires_at = to_timestamp($4::double precision / 1000),
+    revoked_at = CASE WHEN $5::double precision IS NULL THEN NULL ELSE to_timestamp($5::double precision / 1000) END,
+    grace_parent_hash = $6, grace_until = CASE WHEN $7::double precision IS NULL THEN NULL ELSE to_timestamp($7::double precision / 1000) END,
+    grace_child_sealed = $8
+  WHERE family_id = $1`;
 
 /**
  * Refresh token families over SqlDatabase (PostgreSQL, or PGlite in the all-in-one mode; same SQL and
@@ -87,13 +95,19 @@ export class SqlRefreshFamilyStore implements RefreshFamilyStore {
   async exchange<T>(tokenHash: string, work: (found: LockedRefreshFamily | null, writer: RefreshFamilyWriter) => Promise<T>): Promise<T> {
     return this.db.transaction(async (tx) => {
       const writer = sqlWriter(tx);
-      const token = await tx.query<{ family_id: string; generation: number }>('SELECT family_id, generation FROM refresh_tokens WHERE token_hash = $1', [tokenHash]);
-      const presented = token.rows[0];
-      if (!presented) return work(null, writer);
-      const { rows } = await tx.query<FamilyRow>(`SELECT ${FAMILY_COLUMNS} FROM refresh_families WHERE family_id = $1 FOR UPDATE`, [presented.family_id]);
+      // The presented token and its family, the family's row locked, in one round trip. Under READ
+      // COMMITTED a family row updated by a transaction that committed while this one waited for the lock
+      // is read again at its latest version (and the join re-checked) before it is returned, so the state
+      // returned is the one the lock protects; a token row never changes once written.
+      const { rows } = await tx.query<FamilyRow & { presented_generation: number }>(
+        `SELECT ${FAMILY_COLUMNS_OF_F}, t.generation AS presented_generation
+           FROM refresh_tokens t JOIN refresh_families f ON f.family_id = t.family_id
+          WHERE t.token_hash = $1 FOR UPDATE OF f`,
+        [tokenHash],
+      );
       const row = rows[0];
       if (!row) return work(null, writer);
-      return work({ family: toState(row), grace: toGrace(row), presentedGeneration: presented.generation }, writer);
+      return work({ family: toState(row), grace: toGrace(row), presentedGeneration: row.presented_generation }, writer);
     });
   }
 
@@ -120,16 +134,18 @@ export class SqlRefreshFamilyStore implements RefreshFamilyStore {
 function sqlWriter(tx: SqlExecutor): RefreshFamilyWriter {
   return {
     async save(family, grace) {
+      await tx.query(UPDATE_FAMILY, familyValues(family, grace));
+    },
+    async rotate(family, grace, issuedAt) {
+      // The new token and the family's new state in one statement (one round trip).
       await tx.query(
-        `UPDATE refresh_families SET generation = $2, current_token_hash = $3, idle_expires_at = to_timestamp($4::double precision / 1000),
-           revoked_at = CASE WHEN $5::double precision IS NULL THEN NULL ELSE to_timestamp($5::double precision / 1000) END,
-           grace_parent_hash = $6, grace_until = CASE WHEN $7::double precision IS NULL THEN NULL ELSE to_timestamp($7::double precision / 1000) END,
-           grace_child_sealed = $8
-         WHERE family_id = $1`,
-        [family.familyId, family.generation, family.currentTokenHash, family.idleExpiresAt, family.revokedAt ?? null, grace?.parentTokenHash ?? null, grace?.until ?? null, grace?.sealedChild ?? null],
+        `WITH token AS (
+           INSERT INTO refresh_tokens (token_hash, family_id, generation, issued_at) VALUES ($3, $1, $2, to_timestamp($9::double precision / 1000))
+         )
+         ${UPDATE_FAMILY}`,
+        [...familyValues(family, grace), issuedAt],
       );
     },
-    addToken: (tokenHash, familyId, generation, issuedAt) => insertToken(tx, tokenHash, familyId, generation, issuedAt),
     async revokeGrant(revocation) {
       // The family is locked already and a grant has one family: no advisory lock (it would be taken
       // after a row lock here and before one in revokeGrant below, an order that could deadlock).
@@ -160,13 +176,8 @@ async function revokeGrant(tx: SqlExecutor, revocation: GrantRevocation, lock = 
   return { subject: rows[0]?.subject, newlyRevoked: inserted.rows.length > 0 };
 }
 
-async function insertToken(tx: SqlExecutor, tokenHash: string, familyId: string, generation: number, issuedAt: number): Promise<void> {
-  await tx.query('INSERT INTO refresh_tokens (token_hash, family_id, generation, issued_at) VALUES ($1, $2, $3, to_timestamp($4::double precision / 1000))', [
-    tokenHash,
-    familyId,
-    generation,
-    issuedAt,
-  ]);
+function familyValues(family: RefreshFamilyState, grace: StoredRefreshGrace | null): unknown[] {
+  return [family.familyId, family.generation, family.currentTokenHash, family.idleExpiresAt, family.revokedAt ?? null, grace?.parentTokenHash ?? null, grace?.until ?? null, grace?.sealedChild ?? null];
 }
 
 async function lockGrant(tx: SqlExecutor, grantId: string): Promise<void> {

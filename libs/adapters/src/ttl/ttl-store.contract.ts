@@ -70,6 +70,7 @@ export function describeTtlStoreContract(name: string, open: () => Promise<TtlSt
           await expect(store.set('k', 'v', bad)).rejects.toBeInstanceOf(RangeError);
           await expect(store.setIfAbsent('k', 'v', bad)).rejects.toBeInstanceOf(RangeError);
           await expect(store.increment('k', bad)).rejects.toBeInstanceOf(RangeError);
+          await expect(store.claim('k', 'v', bad, 'k')).rejects.toBeInstanceOf(RangeError);
         }
         expect(await store.get('k')).toBeNull();
       });
@@ -152,6 +153,39 @@ export function describeTtlStoreContract(name: string, open: () => Promise<TtlSt
         await store.set('claim:late', 'attempt-3', ttl);
         await subject.elapse(ttl * 1.4);
         expect(await store.deleteIfEquals('claim:late', 'attempt-3')).toBe(false);
+      });
+    });
+
+    describe('claim', () => {
+      it('claims a live value once: then taken; a missing or expired value is not claimed', async () => {
+        await store.set('value:a', 'grant-a', ttl * 100);
+        expect(await store.claim('claim:a', 'attempt-1', ttl * 100, 'value:a')).toEqual({ outcome: 'claimed', value: 'grant-a' });
+        expect(await store.get('claim:a')).toBe('attempt-1');
+        expect(await store.claim('claim:a', 'attempt-2', ttl * 100, 'value:a')).toEqual({ outcome: 'taken' });
+        expect(await store.get('claim:a')).toBe('attempt-1');
+        expect(await store.claim('claim:none', 'attempt-3', ttl * 100, 'value:none')).toEqual({ outcome: 'missing' });
+        expect(await store.get('claim:none')).toBeNull();
+        await store.set('value:late', 'grant-late', ttl);
+        await subject.elapse(ttl * 1.4);
+        expect(await store.claim('claim:late', 'attempt-4', ttl * 100, 'value:late')).toEqual({ outcome: 'missing' });
+        expect(await store.get('claim:late')).toBeNull();
+      });
+
+      it('reports taken while the claim lives, even once the value is gone; claims again after the claim expired', async () => {
+        await store.set('value:b', 'grant-b', ttl * 100);
+        expect(await store.claim('claim:b', 'attempt-1', ttl, 'value:b')).toEqual({ outcome: 'claimed', value: 'grant-b' });
+        await store.delete('value:b');
+        expect(await store.claim('claim:b', 'attempt-2', ttl, 'value:b')).toEqual({ outcome: 'taken' });
+        await store.set('value:b', 'grant-b2', ttl * 100);
+        await subject.elapse(ttl * 1.4);
+        expect(await store.claim('claim:b', 'attempt-3', ttl, 'value:b')).toEqual({ outcome: 'claimed', value: 'grant-b2' });
+      });
+
+      it('lets exactly one of 50 concurrent callers claim', async () => {
+        await store.set('value:c', 'grant-c', ttl * 100);
+        const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.claim('claim:c', `attempt-${i}`, ttl * 100, 'value:c')));
+        expect(results.filter((result) => result.outcome === 'claimed')).toEqual([{ outcome: 'claimed', value: 'grant-c' }]);
+        expect(results.filter((result) => result.outcome === 'taken')).toHaveLength(49);
       });
     });
 
