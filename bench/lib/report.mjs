@@ -13,16 +13,16 @@ const ratio = (value) => (value === undefined || value === null ? '–' : `${val
 /** The Markdown table of a run's results (one row per scenario and subject) and the goals. */
 export function markdown(result) {
   const lines = [
-    `| scenario | subject | req/s (median) | p50 ms | p99 ms | max ms | × limit | × peer | CPU µs/req | × limit (CPU) | runs (req/s) | checks |`,
-    `|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|`,
+    `| scenario | subject | req/s (median) | p50 ms | p99 ms | max ms | × limit | × peer | CPU µs/req | × limit (CPU) | half load: req/s, p50, p99 ms | runs (req/s) | checks |`,
+    `|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|`,
   ];
   for (const scenario of result.scenarios) {
     for (const row of scenario.rows) {
       lines.push(
-        `| ${scenario.title} | ${row.label} | ${row.unit === 'ms' ? '–' : `${fmt(row.rps)}${row.unit ? ` ${row.unit}` : ''}`} | ${fmt(row.p50, 2)} | ${fmt(row.p99, 2)} | ${fmt(row.max, 2)} | ${ratio(row.toLimit)} | ${ratio(row.toPeer)} | ${fmt(row.cpuUsPerRequest)} | ${ratio(row.cpuToLimit)} | ${row.unit === 'ms' ? 'p99 ' : ''}${row.runs.map((run) => fmt(run, row.unit === 'ms' ? 2 : 0)).join(', ')} | ${row.checks ?? ''} |`,
+        `| ${scenario.title} | ${row.label} | ${row.unit === 'ms' ? '–' : `${fmt(row.rps)}${row.unit ? ` ${row.unit}` : ''}`} | ${fmt(row.p50, 2)} | ${fmt(row.p99, 2)} | ${fmt(row.max, 2)} | ${ratio(row.toLimit)} | ${ratio(row.toPeer)} | ${fmt(row.cpuUsPerRequest)} | ${ratio(row.cpuToLimit)} | ${row.halfLoadRps === undefined ? '–' : `${fmt(row.halfLoadRps)}: ${fmt(row.halfLoadP50, 2)}, ${fmt(row.halfLoadP99, 2)}`} | ${row.unit === 'ms' ? 'p99 ' : ''}${row.runs.map((run) => fmt(run, row.unit === 'ms' ? 2 : 0)).join(', ')} | ${row.checks ?? ''} |`,
       );
     }
-    for (const note of scenario.notes ?? []) lines.push(`| ${scenario.title} | *${note.subject}* | ${note.text} | | | | | | | | | |`);
+    for (const note of scenario.notes ?? []) lines.push(`| ${scenario.title} | *${note.subject}* | ${note.text} | | | | | | | | | | |`);
   }
   const goals = ['', '| goal | measured | met |', '|---|---|---|', ...result.goals.map((goal) => `| ${goal.goal} | ${goal.measured} | ${goal.met === undefined ? '–' : goal.met ? 'yes' : '**no**'} |`)];
   return [...lines, ...goals].join('\n');

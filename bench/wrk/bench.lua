@@ -3,6 +3,7 @@
 --   BENCH_AUTH_FILE one Authorization header value a line: each request takes the next (1000 clients)
 --   BENCH_AUTH      one Authorization header value for every request
 --   BENCH_TOKEN_FILE one token a line: each request introspects the next (body "token=<line>")
+--   BENCH_DELAY_MS  a pause before each request on a connection (a paced run, below saturation)
 -- Every answer but 2xx is an error (wrk counts them in errors.status); for introspection the answers
 -- with "active":true are counted, so the harness checks the active share. done() prints one JSON line.
 local auths, tokens = {}, {}
@@ -39,6 +40,11 @@ function request()
     b = "token=" .. tokens[nextToken]
   end
   return wrk.format(nil, nil, nil, b)
+end
+
+local delayMs = tonumber(os.getenv("BENCH_DELAY_MS") or "")
+if delayMs then
+  function delay() return delayMs end
 end
 
 if os.getenv("BENCH_TOKEN_FILE") then
