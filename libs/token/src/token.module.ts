@@ -4,6 +4,7 @@ import { RevocationFeedModule } from '@authz/projections';
 import { AccessTokenModule } from './access-token.module';
 import { GrantServicesService } from './grant-services.service';
 import { TokenController } from './token.controller';
+import { TokenRoutes } from './token.routes';
 
 /**
  * The token service's feature: /token (every grant), metadata, JWKS. Needs the event publisher, SQL
@@ -17,7 +18,7 @@ export class TokenModule {
       module: TokenModule,
       imports: [AccessTokenModule, ClientAuthenticationModule, ClientRegistrationModule, RevocationFeedModule],
       controllers: [TokenController],
-      providers: [GrantServicesService],
+      providers: [GrantServicesService, TokenRoutes],
       exports: [AccessTokenModule],
     };
   }
