@@ -355,6 +355,9 @@ describe('a header that must appear once, sent twice over real HTTP (RFC 9110 §
     ['a garbage Authorization, then a valid one', ['POST /token HTTP/1.1', 'host: x', 'authorization: Basic !!!', `authorization: ${SERVICE}`, `content-type: ${FORM}`], 'authorization'],
     ['two content types', ['POST /token HTTP/1.1', 'host: x', `authorization: ${SERVICE}`, 'content-type: text/plain', `content-type: ${FORM}`], 'content-type'],
     ['two Authorization headers at /introspect', ['POST /introspect HTTP/1.1', 'host: x', `authorization: ${INTROSPECTOR}`, `authorization: ${INTROSPECTOR}`, `content-type: ${FORM}`], 'authorization'],
+    ['Authorization and AUTHORIZATION (names are case-insensitive)', ['POST /introspect HTTP/1.1', 'host: x', `Authorization: ${INTROSPECTOR}`, `AUTHORIZATION: ${INTROSPECTOR}`, `content-type: ${FORM}`], 'authorization'],
+    ['two content types at /verify', ['POST /verify HTTP/1.1', 'host: x', `Content-Type: ${FORM}`, `content-TYPE: ${FORM}`], 'content-type'],
+    ['both repeated (the first of the two named)', ['POST /token HTTP/1.1', 'host: x', `content-type: ${FORM}`, `content-type: ${FORM}`, `authorization: ${SERVICE}`, `authorization: ${SERVICE}`], 'authorization'],
   ])('refuses %s with 400 invalid_request', async (_name, head, header) => {
     const response = await rawHttp(port, head, 'grant_type=client_credentials&token=x');
     expect({ status: response.status, body: JSON.parse(response.body) as unknown, noStore: response.headers.includes('cache-control: no-store'), noCache: response.headers.includes('pragma: no-cache') }).toEqual({

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { Inject, Injectable, Module } from '@nestjs/common';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { ACCESS_TOKEN_JWT_TYPE, type AccessTokenClaims } from '@authz/oauth';
@@ -38,7 +38,8 @@ export class AccessTokenVerifier {
   /** The token's claims, or null for anything that is not a valid, unexpired access token of ours. */
   async verify(token: string): Promise<AccessTokenClaims | null> {
     if (this.capacity === 0) return (await this.verifySignature(token))?.claims ?? null;
-    const key = createHash('sha256').update(token).digest('base64url');
+    // One-shot hash: no Hash object per request.
+    const key = hash('sha256', token, 'base64url');
     const known = this.verified.get(key);
     if (known) {
       // Expired (exp ≤ now, as jwtVerify decides) or its key revoked: forgotten, and verified again (which refuses it).

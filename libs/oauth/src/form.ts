@@ -41,18 +41,23 @@ export function parseFormBody(contentType: string | undefined, body: unknown): O
   // UTF-8 we decode them as (a password with "%E9" would silently become another password).
   if (!isUtf8Charset(contentType)) throw new InvalidRequest('the request body must be UTF-8 (RFC 6749 appendix B)');
   if (typeof body !== 'string') throw new InvalidRequest('the request body is missing');
+  // One map per body; the names sent without a value and the repeated values only when there are some
+  // (this runs on every token and introspection request).
   const parameters = new Map<string, string>();
-  const repeated = new Map<string, string[]>();
-  const seen = new Set<string>();
+  let omitted: Set<string> | undefined;
+  let repeated: Map<string, string[]> | undefined;
   for (const [name, value] of new URLSearchParams(body)) {
-    if (seen.has(name) && !REPEATABLE.has(name)) throw new InvalidRequest(`parameter '${name}' is included more than once`);
-    seen.add(name);
-    if (value === '') continue;
+    const repeatable = REPEATABLE.has(name);
+    if (!repeatable && (parameters.has(name) || omitted?.has(name) === true)) throw new InvalidRequest(`parameter '${name}' is included more than once`);
+    if (value === '') {
+      (omitted ??= new Set()).add(name);
+      continue;
+    }
     const earlier = parameters.get(name);
     parameters.set(name, earlier === undefined ? value : `${earlier} ${value}`);
-    if (REPEATABLE.has(name)) repeated.set(name, [...(repeated.get(name) ?? []), value]);
+    if (repeatable) (repeated ??= new Map()).set(name, [...(repeated.get(name) ?? []), value]);
   }
-  REPEATED_VALUES.set(parameters, repeated);
+  if (repeated) REPEATED_VALUES.set(parameters, repeated);
   return parameters;
 }
 
@@ -64,7 +69,8 @@ export function requireParameter(parameters: OAuthParameters, name: string): str
 
 /**
  * Every value of a repeatable parameter (see REPEATABLE), in request order, each as sent; none when
- * absent. For a map that parseFormBody did not make (a test's), the values joined by single spaces.
+ * absent. For a map that parseFormBody did not make (a test's), or one of a body without any repeatable
+ * parameter (no entry kept: the parameter is absent, so none), the values joined by single spaces.
  */
 export function parameterValues(parameters: OAuthParameters, name: string): string[] {
   const parsed = REPEATED_VALUES.get(parameters);

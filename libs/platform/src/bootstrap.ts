@@ -15,8 +15,6 @@ import { startTracing } from './tracing';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-/** Request fields that must not be repeated (see the onRequest hook). */
-const SINGLE_VALUE_HEADERS = ['authorization', 'content-type'] as const;
 /** OAuth request bodies are small; a large one is refused with 413 before it is parsed. */
 const BODY_LIMIT = 64 * 1024;
 
@@ -148,18 +146,19 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, logge
   // Authorization or Content-Type fields and drops the rest silently, so a proxy that reads the last
   // one would disagree with us about who the client is or how the body is encoded: refuse instead
   // (RFC 6749 §5.2 invalid_request, "more than one mechanism for authenticating the client").
-  fastify.addHook('onRequest', async (request) => {
-    const distinct = request.raw.headersDistinct as Record<string, string[] | undefined> | undefined;
-    for (const name of SINGLE_VALUE_HEADERS) {
-      if ((distinct?.[name]?.length ?? 0) > 1) throw Object.assign(new Error(`the ${name} header is included more than once`), { statusCode: 400 });
-    }
+  // Both hooks run on every request: callback style (no promise each) and the raw header list scanned
+  // in place (Node's headersDistinct builds an object of arrays of every header on first read).
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    const repeated = repeatedSingleValueHeader(request.raw.rawHeaders);
+    done(repeated === undefined ? undefined : Object.assign(new Error(`the ${repeated} header is included more than once`), { statusCode: 400 }));
   });
-  fastify.addHook('onSend', async (request, reply) => {
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
     // While draining (graceful shutdown), every answer closes its connection: the client opens a new
     // one, which reaches another replica.
     if (isDraining(fastify)) reply.header('connection', 'close');
+    done(null, payload);
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bodyParser: false,
@@ -174,6 +173,22 @@ export async function createHttpApp(module: Type<unknown> | DynamicModule, logge
   // No enableShutdownHooks(): Nest would close the modules (the publisher, the consumers) while
   // requests are still in flight. Signals are handled by exitGracefullyOnSignals (runService).
   return app;
+}
+
+/**
+ * The request fields that must not be repeated (see the onRequest hook): the first of Authorization and
+ * Content-Type that the request has more than once (names compared case-insensitively), if any.
+ */
+function repeatedSingleValueHeader(rawHeaders: readonly string[]): 'authorization' | 'content-type' | undefined {
+  let authorization = 0;
+  let contentType = 0;
+  // rawHeaders: name, value, name, value… as received. Lower-cased only when the length matches.
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') authorization += 1;
+    else if (name.length === 12 && name.toLowerCase() === 'content-type') contentType += 1;
+  }
+  return authorization > 1 ? 'authorization' : contentType > 1 ? 'content-type' : undefined;
 }
 
 function nestLogger(logger: Logger): LoggerService {
