@@ -3,7 +3,7 @@ import type { Projection, Statement } from './projection';
 
 type Issued = Envelope<EventOf<'oauth.access_token.issued.v1'>>;
 
-/** oauth.access_token.issued.v1 → one `access_tokens` row per jti, written with one unnest upsert per batch. */
+/** oauth.access_token.issued.v1 → one `access_tokens` row per jti, written with one insert per batch (ON CONFLICT DO NOTHING). */
 export const accessTokensProjection: Projection = {
   name: 'access_tokens',
   topics: ['oauth.tokens'],
@@ -17,28 +17,32 @@ export const accessTokensProjection: Projection = {
   },
 };
 
+/**
+ * The batch travels as one JSON array (json_to_recordset): one JSON.stringify here and one JSON parse in
+ * PostgreSQL, where eleven arrays cost node-postgres an escaped array literal per column and PostgreSQL
+ * eleven array parses, and the audience needed a subquery per row (a JSON array fills a text[] column).
+ */
 function insertIssued(events: Issued[]): Statement {
-  const column = <T>(pick: (event: Issued) => T) => events.map(pick);
+  const rows = events.map(({ id, data }) => ({
+    jti: data.jti,
+    grant_id: data.grantId,
+    grant_type: data.grantType,
+    client_id: data.clientId,
+    subject: data.sub,
+    scope: data.scope,
+    audience: data.audience,
+    token_hash: data.tokenHash,
+    issued_at: data.issuedAt,
+    expires_at: data.expiresAt,
+    event_id: id,
+  }));
   return {
     text: `INSERT INTO access_tokens (jti, grant_id, grant_type, client_id, subject, scope, audience, token_hash, issued_at, expires_at, event_id)
-      SELECT t.jti, t.grant_id, t.grant_type, t.client_id, t.subject, t.scope,
-             ARRAY(SELECT jsonb_array_elements_text(t.audience)), t.token_hash,
+      SELECT t.jti, t.grant_id, t.grant_type, t.client_id, t.subject, t.scope, t.audience, t.token_hash,
              to_timestamp(t.issued_at), to_timestamp(t.expires_at), t.event_id
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::text[], $9::bigint[], $10::bigint[], $11::text[])
-          AS t(jti, grant_id, grant_type, client_id, subject, scope, audience, token_hash, issued_at, expires_at, event_id)
+        FROM json_to_recordset($1::json)
+          AS t(jti text, grant_id text, grant_type text, client_id text, subject text, scope text, audience text[], token_hash text, issued_at bigint, expires_at bigint, event_id text)
       ON CONFLICT (jti, expires_at) DO NOTHING`,
-    values: [
-      column((e) => e.data.jti),
-      column((e) => e.data.grantId),
-      column((e) => e.data.grantType),
-      column((e) => e.data.clientId),
-      column((e) => e.data.sub),
-      column((e) => e.data.scope),
-      column((e) => JSON.stringify(e.data.audience)),
-      column((e) => e.data.tokenHash),
-      column((e) => e.data.issuedAt),
-      column((e) => e.data.expiresAt),
-      column((e) => e.id),
-    ],
+    values: [JSON.stringify(rows)],
   };
 }

@@ -83,6 +83,27 @@ describe('access_tokens projection (PGlite, same migrations as PostgreSQL)', () 
     expect((await db.query<{ count: string }>('SELECT count(*) FROM access_tokens')).rows).toEqual([{ count: '5' }]);
   });
 
+  it('keeps each partition\'s position of a batch that spans several, and a copy of an event at a later offset adds no row', async () => {
+    const [a, b, c] = await consumed(3);
+    const projector = new Projector(accessTokensProjection, db, silentLogger);
+    const batch: ConsumedEvent[] = [
+      { ...a!, partition: 0, offset: '7' },
+      { ...b!, partition: 2, offset: '3' },
+      { ...c!, partition: 2, offset: '4' },
+      // The same event published twice (a producer's retry): a new offset, the same jti.
+      { ...a!, partition: 0, offset: '8' },
+    ];
+    expect(await projector.applyBatch(batch)).toBe(4);
+    expect((await db.query('SELECT jti FROM access_tokens ORDER BY jti')).rows).toEqual([{ jti: 'jti-0' }, { jti: 'jti-1' }, { jti: 'jti-2' }]);
+    expect((await db.query('SELECT projection, topic, partition, "offset" FROM projection_positions ORDER BY partition')).rows).toEqual([
+      { projection: 'access_tokens', topic: 'oauth.tokens', partition: 0, offset: '8' },
+      { projection: 'access_tokens', topic: 'oauth.tokens', partition: 2, offset: '4' },
+    ]);
+    // Positions only move forward: an older batch of partition 2 changes neither rows nor positions.
+    expect(await projector.applyBatch([{ ...b!, partition: 2, offset: '2' }])).toBe(0);
+    expect((await db.query('SELECT "offset" FROM projection_positions WHERE partition = 2')).rows).toEqual([{ offset: '4' }]);
+  });
+
   it('runs as a consumer group and a rebuild from offset 0 gives the same rows', async () => {
     await Promise.all(Array.from({ length: 40 }, (_, n) => bus.publish(issued(n))));
     const subscription = await new Projector(accessTokensProjection, db, silentLogger).start(bus);
