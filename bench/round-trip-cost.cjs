@@ -8,18 +8,19 @@
 const { Redis } = require('ioredis');
 const pg = require('pg');
 const N = 20000;
-async function measure(name, fn) {
+async function measure(name, fn, roundTrips = 1) {
   for (let i = 0; i < 2000; i++) await fn(i);
   const c0 = process.cpuUsage(); const t0 = process.hrtime.bigint();
   for (let i = 0; i < N; i++) await fn(i);
   const c = process.cpuUsage(c0); const wall = Number(process.hrtime.bigint() - t0) / 1e3;
-  console.log(`${name}: ${((c.user + c.system) / N).toFixed(1)} µs CPU per round trip (user ${(c.user / N).toFixed(1)}, sys ${(c.system / N).toFixed(1)}), ${(wall / N).toFixed(1)} µs wall`);
+  const per = N * roundTrips;
+  console.log(`${name}: ${((c.user + c.system) / per).toFixed(1)} µs CPU per round trip (user ${(c.user / per).toFixed(1)}, sys ${(c.system / per).toFixed(1)}), ${(wall / per).toFixed(1)} µs wall`);
 }
 (async () => {
   const redis = new Redis(process.env.REDIS_URL);
   await measure('redis GET', () => redis.get('nothing'));
   const client = new pg.Client({ connectionString: process.env.DATABASE_URL }); await client.connect();
   await measure('pg SELECT $1', (i) => client.query('SELECT $1::int AS n', [i]));
-  await measure("pg BEGIN + COMMIT (2 round trips)", () => client.query('BEGIN').then(() => client.query('COMMIT')));
+  await measure('pg BEGIN, then COMMIT', () => client.query('BEGIN').then(() => client.query('COMMIT')), 2);
   redis.disconnect(); await client.end();
 })();

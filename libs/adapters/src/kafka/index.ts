@@ -4,3 +4,4 @@ export * from './kafka-event-subscriber';
 export * from './kafka-log-creator';
 export * from './kafka-topics';
 export * from './kafka-log-reader';
+export * from './kafkajs-request-queue';

@@ -1,6 +1,7 @@
 import type { Logger } from '@authz/ports';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaLogCreator } from './kafka-log-creator';
+import { patchKafkajsRequestQueue } from './kafkajs-request-queue';
 import { retryTransientMetadata } from './kafka-retry';
 
 export type CreateKafkaOptions = {
@@ -28,6 +29,9 @@ const LOG_LEVELS = { error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.
 /** A kafkajs client that logs through our Logger and gives up within seconds on a dead broker. */
 export function createKafka(options: CreateKafkaOptions): Kafka {
   if (options.brokers.length === 0) throw new RangeError('createKafka: at least one broker is required');
+  // kafkajs 2.2.4 wakes every connection's event loop each millisecond for nothing: see kafkajs-request-queue.ts.
+  const patch = patchKafkajsRequestQueue();
+  if (patch.startsWith('not patched')) options.logger.warn({ patch }, 'kafkajs request queue fix not applied: each broker connection polls every millisecond');
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
