@@ -44,6 +44,9 @@ const { values: options } = parseArgs({
     out: { type: 'string', default: join(root, 'bench', 'results') },
     // Writes our services' V8 CPU profiles there (bench/profile-summary.mjs reads them).
     'cpu-prof': { type: 'string' },
+    // More V8/Node flags for our processes on the SUT CPU (e.g. "--trace-gc --max-semi-space-size=64"),
+    // their output written to <out>/node-<run id>-<service>-<pid>.log.
+    'node-flags': { type: 'string' },
   },
 });
 const smoke = options.smoke;
@@ -69,6 +72,8 @@ const ctx = {
   // A one-CPU machine (some CI runners) shares its CPU: the figures are then not per core.
   otherCpu: cpus().length > 1 ? options['other-cpu'] : options['sut-cpu'],
   cpuProf: options['cpu-prof'],
+  nodeFlags: options['node-flags']?.split(/\s+/).filter(Boolean) ?? [],
+  out: options.out,
   prefix: `bench-${run}.`,
   redisPrefix: `bench-${run}:`,
   database: `bench_${run}`,

@@ -9,6 +9,7 @@
 // Each system under test is pinned to the SUT CPU; everything else (the services it calls, the load
 // generator) to the other CPU.
 import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { basic, clientsFile, SEED } from './clients.mjs';
@@ -58,9 +59,17 @@ export function oursEnv(ctx, extra = {}) {
 async function startApp(ctx, name, cpu, env) {
   const port = await freePort();
   // --cpu-prof: a V8 CPU profile of each of our processes on the SUT CPU, written when it stops.
-  const nodeFlags = ctx.cpuProf && cpu === ctx.sutCpu ? ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProf}`] : [];
+  const sut = cpu === ctx.sutCpu;
+  const nodeFlags = [...(ctx.cpuProf && sut ? ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProf}`] : []), ...(sut ? ctx.nodeFlags : [])];
   const entry = name === 'suite' ? join(ctx.root, 'dist', 'apps', 'suite', 'src', 'main.js') : join(ctx.root, 'dist', 'apps', name, 'src', 'main.js');
   const proc = spawnPinned(name, cpu, process.execPath, [...nodeFlags, '-r', join(ctx.root, 'tools', 'aliases.cjs'), entry], { cwd: ctx.root, env: { ...env, PORT: String(port) } });
+  if (sut && ctx.nodeFlags.length > 0) {
+    // --node-flags: what those flags print (--trace-gc…) goes to a file of its own.
+    mkdirSync(ctx.out, { recursive: true });
+    const file = createWriteStream(join(ctx.out, `node-${ctx.run}-${name}-${proc.child.pid}.log`));
+    proc.child.stdout.pipe(file);
+    proc.child.stderr.pipe(file);
+  }
   const url = `http://127.0.0.1:${port}`;
   await waitReady(proc, () => fetch(`${url}/healthz/ready`).then((response) => response.status === 200));
   return { proc, url, pid: proc.child.pid };
