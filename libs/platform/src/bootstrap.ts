@@ -6,6 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidRequest, ServerError } from '@authz/oauth';
 import type { Logger } from '@authz/ports';
+import { installAsyncResourceBind } from './async-resource-bind';
 import { isDraining, shutDownGracefully } from './graceful-shutdown';
 import { instrumentHttp } from './http-observability';
 import { createLogger } from './logger';
@@ -82,6 +83,8 @@ export type HttpAppOptions = {
 };
 
 export async function createHttpApp(module: Type<unknown> | DynamicModule, logger: Logger, options: HttpAppOptions = {}): Promise<NestFastifyApplication> {
+  // Fastify binds an AsyncResource per request body: without this, every POST's objects outlive the young generation.
+  installAsyncResourceBind();
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),

@@ -13,3 +13,4 @@ export * from './metrics.controller';
 export * from './tracing';
 export * from './graceful-shutdown';
 export * from './http-observability';
+export * from './async-resource-bind';
