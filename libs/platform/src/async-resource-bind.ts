@@ -25,13 +25,13 @@ function bind(this: AsyncResource, fn: (...args: unknown[]) => unknown, thisArg?
   if (typeof fn !== 'function') {
     throw Object.assign(new TypeError(`The "fn" argument must be of type function. Received ${fn === null ? 'null' : typeof fn}`), { code: 'ERR_INVALID_ARG_TYPE' });
   }
-  const resource = this;
+  const run = (self: unknown, args: unknown[]): unknown => this.runInAsyncScope(fn, self, ...args);
   const bound =
     thisArg === undefined
       ? function (this: unknown, ...args: unknown[]) {
-          return resource.runInAsyncScope(fn, this, ...args);
+          return run(this, args);
         }
-      : (...args: unknown[]) => resource.runInAsyncScope(fn, thisArg, ...args);
+      : (...args: unknown[]) => run(thisArg, args);
   Object.defineProperty(bound, 'length', { configurable: true, enumerable: false, value: fn.length, writable: false });
   return bound;
 }
