@@ -44,7 +44,7 @@ const { values: options } = parseArgs({
     out: { type: 'string', default: join(root, 'bench', 'results') },
     // Writes our services' V8 CPU profiles there (bench/profile-summary.mjs reads them).
     'cpu-prof': { type: 'string' },
-    // More V8/Node flags for our processes on the SUT CPU (e.g. "--trace-gc --max-semi-space-size=64"),
+    // More V8/Node flags for our processes on the SUT CPU (--node-flags="--trace-gc --max-semi-space-size=64"),
     // their output written to <out>/node-<run id>-<service>-<pid>.log.
     'node-flags': { type: 'string' },
   },
