@@ -14,3 +14,4 @@ export * from './tracing';
 export * from './graceful-shutdown';
 export * from './http-observability';
 export * from './async-resource-bind';
+export * from './fastify-routes';

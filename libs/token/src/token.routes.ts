@@ -1,25 +1,17 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { handleTokenRequest, parseFormBody, type TokenIssuer, type TokenResponse } from '@authz/oauth';
 import { CLIENT_REGISTRY, type ClientRegistry } from '@authz/ports';
 import { ClientAuthenticationService } from '@authz/clients';
+import { addFastifyRoutes } from '@authz/platform';
 import { GrantServicesService } from './grant-services.service';
 import { TokenIssuerService } from './token-issuer.service';
 
 /**
- * POST /token (RFC 6749 §3.2) as a plain Fastify route of the app's Fastify instance, not a Nest
- * controller route: every token request skips Nest's router, parameter resolution and interceptor
- * chain. Everything else is the same as for any route of the app, because it belongs to the Fastify
- * instance: the body limit and the strict UTF-8 body parsers, createHttpApp's hooks (a repeated
- * Authorization or Content-Type refused, x-request-id, nosniff, `Connection: close` while draining),
- * the metrics and the trace of the route template. An error thrown here reaches Fastify's error
- * handler, which Nest sets to its exception filters: the OAuthExceptionFilter renders it exactly as for
- * a controller (RFC 6749 §5.2 body, 401 with a challenge for invalid_client, `server_error` for the
- * unexpected).
- *
- * Registered in onModuleInit through HttpAdapterHost: Nest has created the adapter and registered its
- * own routes, and Fastify is not listening yet. Without an HTTP adapter there is nothing to serve.
+ * POST /token (RFC 6749 §3.2) as a plain Fastify route of the app's Fastify instance (addFastifyRoutes
+ * says what that keeps): every token request skips Nest's router, parameter resolution and interceptor
+ * chain. An invalid_client is rendered 401 with its challenge by the OAuthExceptionFilter, as before.
  */
 @Injectable()
 export class TokenRoutes implements OnModuleInit {
@@ -32,9 +24,7 @@ export class TokenRoutes implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const adapter = this.adapterHost.httpAdapter;
-    if (!adapter) return;
-    adapter.getInstance<FastifyInstance>().post('/token', (request, reply) => this.token(request, reply));
+    addFastifyRoutes(this.adapterHost, (fastify) => fastify.post('/token', (request, reply) => this.token(request, reply)));
   }
 
   /** Steps: parse the form → the grant's handler (client authentication, grant type, scope, the grant itself; handleTokenRequest). */

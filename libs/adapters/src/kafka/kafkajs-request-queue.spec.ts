@@ -1,4 +1,3 @@
-import { silentLogger } from '@authz/ports';
 import { kafkajsRequestQueue, patchKafkajsRequestQueue } from './kafkajs-request-queue';
 
 const kafkaLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, namespace: () => kafkaLogger };
@@ -13,7 +12,6 @@ function request(correlationId: number) {
 describe('the kafkajs request queue fix (tulios/kafkajs#1704)', () => {
   beforeAll(() => {
     expect(['patched', 'already patched']).toContain(patchKafkajsRequestQueue());
-    void silentLogger;
   });
 
   function queue(maxInFlightRequests: number | null = null) {

@@ -49,16 +49,20 @@ function scheduleCheckPendingRequests(this: RequestQueueInternals): void {
  */
 export function patchKafkajsRequestQueue(): Outcome {
   if (outcome) return outcome === 'patched' ? 'already patched' : outcome;
-  const load = createRequire(require.resolve('kafkajs'));
-  const version = (load('./package.json') as { version: string }).version;
+  const version = (fromKafkajs('./package.json') as { version: string }).version;
   if (version !== KAFKAJS_PATCHED_VERSION) return (outcome = `not patched: kafkajs ${version}, the fix is for ${KAFKAJS_PATCHED_VERSION}`);
-  const RequestQueue = load('./src/network/requestQueue') as { prototype: RequestQueueInternals };
-  RequestQueue.prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
+  kafkajsRequestQueue().prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
   return (outcome = 'patched');
 }
 
 /** The request queue class the patch changes (for its tests). */
-export function kafkajsRequestQueue(): new (options: Record<string, unknown>) => RequestQueueInternals & { destroy(): void } {
-  const load = createRequire(require.resolve('kafkajs'));
-  return load('./src/network/requestQueue');
+export function kafkajsRequestQueue(): RequestQueueClass {
+  return fromKafkajs('./src/network/requestQueue') as RequestQueueClass;
+}
+
+type RequestQueueClass = new (options: Record<string, unknown>) => RequestQueueInternals & { destroy(): void };
+
+/** A module of the kafkajs package this process loads (its internals are not exported). */
+function fromKafkajs(path: string): unknown {
+  return createRequire(require.resolve('kafkajs'))(path);
 }
