@@ -53,6 +53,7 @@ export async function stop(proc) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
+  child.kill('SIGCONT'); // a paused subject (run.mjs, pauseOthers) handles its SIGTERM once continued
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);

@@ -106,11 +106,16 @@ export async function startRevocation(ctx, ours) {
   return { revoke: probe.status === 404 ? undefined : `${revocation.url}/revoke`, replicaIntrospect: `${replica.url}/introspect` };
 }
 
-/** The token service alone in the embedded mode (in-memory bus, PGlite): the baseline of the emission overhead. */
+/**
+ * The token service alone in the embedded mode (in-memory bus, PGlite): the baseline of the emission overhead.
+ * Pausable, like the all-in-one subjects: they exist for the emission scenario only, and while another
+ * subject is measured they are stopped (SIGSTOP) so that they take nothing from the SUT CPU (an idle
+ * all-in-one still polls Kafka and runs its projector and timers: see run.mjs, `pauseOthers`).
+ */
 export async function startTokenInMemory(ctx) {
   const env = { ...process.env, MODE: 'embedded', HOST: '127.0.0.1', ISSUER, CLIENTS_FILE: ctx.clientsFile, ACCESS_TOKEN_TTL: '300', LOG_LEVEL: 'warn' };
   const token = await startApp(ctx, 'token', ctx.sutCpu, env);
-  return { procs: [token.proc], token: `${token.url}/token`, pid: token.pid };
+  return { procs: [token.proc], token: `${token.url}/token`, pid: token.pid, pausable: true };
 }
 
 /** The all-in-one suite on the SUT CPU: with Kafka (distributed adapters) or with the in-memory bus (embedded). */
@@ -120,7 +125,7 @@ export async function startSuite(ctx, mode) {
       ? oursEnv(ctx, { KAFKA_TOPIC_PREFIX: `${ctx.prefix}suite.`, REDIS_KEY_PREFIX: `${ctx.redisPrefix}suite:`, DATABASE_URL: ctx.suiteDatabaseUrl })
       : { ...process.env, MODE: 'embedded', HOST: '127.0.0.1', ISSUER, CLIENTS_FILE: ctx.clientsFile, ACCESS_TOKEN_TTL: '300', LOG_LEVEL: 'warn' };
   const suite = await startApp(ctx, 'suite', ctx.sutCpu, env);
-  return { procs: [suite.proc], token: `${suite.url}/token`, pid: suite.pid };
+  return { procs: [suite.proc], token: `${suite.url}/token`, pid: suite.pid, pausable: true };
 }
 
 /** Runs `task(i)` for i < count with `concurrency` at a time; resolves with the results in order. */

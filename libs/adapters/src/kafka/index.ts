@@ -3,5 +3,7 @@ export * from './kafka-event-publisher';
 export * from './kafka-event-subscriber';
 export * from './kafka-log-creator';
 export * from './kafka-topics';
+export * from './key-partitioner';
 export * from './kafka-log-reader';
+export * from './kafkajs-encoder';
 export * from './kafkajs-request-queue';

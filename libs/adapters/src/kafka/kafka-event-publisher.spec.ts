@@ -3,6 +3,7 @@ import { EventLogUnavailableError, silentLogger } from '@authz/ports';
 import type { Kafka, ProducerBatch, ProducerConfig } from 'kafkajs';
 import { tokenIssued } from '../events/event-bus.contract';
 import { KafkaEventPublisher } from './kafka-event-publisher';
+import { KeyPartitioner } from './key-partitioner';
 
 type SendBatchCall = { producer: number; batch: ProducerBatch; resolve: () => void; reject: (error: Error) => void };
 
@@ -36,11 +37,11 @@ async function until(condition: () => boolean): Promise<void> {
 describe('KafkaEventPublisher (with a fake kafkajs)', () => {
   const source = 'urn:authz:token';
 
-  it('configures an idempotent producer, one request in flight, the default partitioner', async () => {
+  it('configures an idempotent producer, one request in flight, the key partitioner', async () => {
     const { kafka, configs, calls } = fakeKafka();
     const publisher = new KafkaEventPublisher({ kafka, source, logger: silentLogger });
     await publisher.connect();
-    expect(configs).toEqual([expect.objectContaining({ idempotent: true, maxInFlightRequests: 1, createPartitioner: expect.any(Function) })]);
+    expect(configs).toEqual([expect.objectContaining({ idempotent: true, maxInFlightRequests: 1, createPartitioner: KeyPartitioner })]);
     expect(calls).toHaveLength(0);
     await publisher.close();
   });

@@ -8,7 +8,8 @@ import {
 } from '@authz/ports';
 import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { extractContext, tracer, tracingEnabled } from '@authz/platform';
-import { type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, Partitioners, type Producer } from 'kafkajs';
+import { type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
+import { KeyPartitioner } from './key-partitioner';
 import { CaughtUpTracker } from '../events/caught-up-tracker';
 import { deadLetterHeaders, deliverBatch, describeError, type RawMessage } from '../events/deliver-batch';
 import { RecentEventIds } from '../events/recent-event-ids';
@@ -329,7 +330,7 @@ class KafkaSubscription implements Subscription {
     if (!this.deadLetterProducer) {
       const producer = this.kafka.producer({
         allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: KeyPartitioner,
         retry: DEAD_LETTER_RETRY,
       });
       const ready = producer.connect().then(() => producer);

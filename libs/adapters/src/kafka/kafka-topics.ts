@@ -1,6 +1,7 @@
 import type { Logger } from '@authz/ports';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaLogCreator } from './kafka-log-creator';
+import { patchKafkajsEncoder } from './kafkajs-encoder';
 import { patchKafkajsRequestQueue } from './kafkajs-request-queue';
 import { retryTransientMetadata } from './kafka-retry';
 
@@ -32,6 +33,9 @@ export function createKafka(options: CreateKafkaOptions): Kafka {
   // kafkajs 2.2.4 wakes every connection's event loop each millisecond for nothing: see kafkajs-request-queue.ts.
   const patch = patchKafkajsRequestQueue();
   if (patch.startsWith('not patched')) options.logger.warn({ patch }, 'kafkajs request queue fix not applied: each broker connection polls every millisecond');
+  // ... and gives each of the seven or more Encoders per event a zero-filled buffer of its own: see kafkajs-encoder.ts.
+  const encoderPatch = patchKafkajsEncoder();
+  if (encoderPatch.startsWith('not patched')) options.logger.warn({ patch: encoderPatch }, 'kafkajs encoder fix not applied: each encoder allocates its own buffer');
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
