@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { kafkajsEncoder, patchKafkajsEncoder } from './kafkajs-encoder';
+import { fromKafkajs } from './kafkajs-internals';
 
-/** kafkajs internals, from the same (Node, not jest) module instance the patch changes. */
-const fromKafkajs = createRequire(require.resolve('kafkajs'));
 type Message = { key?: Buffer | string | null; value: Buffer | string | null; headers?: Record<string, Buffer | string | Array<Buffer | string> | undefined>; timestamp: number };
+/** kafkajs internals, from the same (Node, not jest) module instance the patch changes. */
 const produceRequest = fromKafkajs('./src/protocol/requests/produce/v3/request') as (args: Record<string, unknown>) => { encode(): Promise<unknown> };
 const encodeRequest = fromKafkajs('./src/protocol/request') as (args: Record<string, unknown>) => Promise<{ buffer: Buffer }>;
 const Long = fromKafkajs('./src/utils/long') as { fromValue(value: number): unknown };

@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import { KAFKAJS_PATCHED_VERSION } from './kafkajs-request-queue';
+import { fromKafkajs, type PatchOutcome, unpatchableKafkajs } from './kafkajs-internals';
 
 /**
  * A fix for the cost of kafkajs 2.2.4's protocol Encoder, applied once, before our first client is made
@@ -34,8 +33,7 @@ type EncoderInternals = { buf: Buffer; offset: number; ensureAvailable(length: n
 type KafkajsEncoder = EncoderInternals & { readonly buffer: Buffer; writeInt8(value: number): KafkajsEncoder; writeVarIntString(value: string): KafkajsEncoder };
 type EncoderClass = (new (initialSize?: number) => KafkajsEncoder) & { nextPowerOfTwo(value: number): number; prototype: EncoderInternals };
 
-type Outcome = 'patched' | 'already patched' | `not patched: ${string}`;
-let outcome: Outcome | undefined;
+let outcome: PatchOutcome | undefined;
 
 let slab = Buffer.alloc(SLAB_SIZE);
 let used = 0;
@@ -66,10 +64,10 @@ function ensureAvailable(this: EncoderInternals, length: number): void {
  * Patches the Encoder of the kafkajs this process loads, if it is the version this fix was written for
  * (another version is left alone: its Encoder may differ).
  */
-export function patchKafkajsEncoder(): Outcome {
+export function patchKafkajsEncoder(): PatchOutcome {
   if (outcome) return outcome === 'patched' ? 'already patched' : outcome;
-  const version = (fromKafkajs('./package.json') as { version: string }).version;
-  if (version !== KAFKAJS_PATCHED_VERSION) return (outcome = `not patched: kafkajs ${version}, the fix is for ${KAFKAJS_PATCHED_VERSION}`);
+  const refused = unpatchableKafkajs();
+  if (refused) return (outcome = refused);
   const Encoder = kafkajsEncoder();
   Encoder.nextPowerOfTwo = () => 0;
   Encoder.prototype.ensureAvailable = ensureAvailable;
@@ -79,9 +77,4 @@ export function patchKafkajsEncoder(): Outcome {
 /** The Encoder class the patch changes (for its tests). */
 export function kafkajsEncoder(): EncoderClass {
   return fromKafkajs('./src/protocol/encoder') as EncoderClass;
-}
-
-/** A module of the kafkajs package this process loads (its internals are not exported). */
-function fromKafkajs(path: string): unknown {
-  return createRequire(require.resolve('kafkajs'))(path);
 }

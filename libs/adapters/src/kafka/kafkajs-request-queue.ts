@@ -1,4 +1,6 @@
-import { createRequire } from 'node:module';
+import { fromKafkajs, type PatchOutcome, unpatchableKafkajs } from './kafkajs-internals';
+
+export { KAFKAJS_PATCHED_VERSION } from './kafkajs-internals';
 
 /**
  * A fix for kafkajs 2.2.4's request queue, applied once, before our first client is made (createKafka).
@@ -17,7 +19,6 @@ import { createRequire } from 'node:module';
  * request is sent at once by `push`, or queued and scheduled there, and a request that completes checks
  * the queue itself (`fulfillRequest`, a timeout).
  */
-export const KAFKAJS_PATCHED_VERSION = '2.2.4';
 const CHECK_PENDING_REQUESTS_INTERVAL = 10;
 
 type RequestQueueInternals = {
@@ -28,8 +29,7 @@ type RequestQueueInternals = {
   scheduleCheckPendingRequests(): void;
 };
 
-type Outcome = 'patched' | 'already patched' | `not patched: ${string}`;
-let outcome: Outcome | undefined;
+let outcome: PatchOutcome | undefined;
 
 function scheduleCheckPendingRequests(this: RequestQueueInternals): void {
   if (this.throttleCheckTimeoutId || this.pending.length === 0) return;
@@ -47,10 +47,10 @@ function scheduleCheckPendingRequests(this: RequestQueueInternals): void {
  * Replaces RequestQueue.prototype.scheduleCheckPendingRequests of the kafkajs this process loads, if it
  * is the version this fix was written for (another version is left alone: its code may differ).
  */
-export function patchKafkajsRequestQueue(): Outcome {
+export function patchKafkajsRequestQueue(): PatchOutcome {
   if (outcome) return outcome === 'patched' ? 'already patched' : outcome;
-  const version = (fromKafkajs('./package.json') as { version: string }).version;
-  if (version !== KAFKAJS_PATCHED_VERSION) return (outcome = `not patched: kafkajs ${version}, the fix is for ${KAFKAJS_PATCHED_VERSION}`);
+  const refused = unpatchableKafkajs();
+  if (refused) return (outcome = refused);
   kafkajsRequestQueue().prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
   return (outcome = 'patched');
 }
@@ -61,8 +61,3 @@ export function kafkajsRequestQueue(): RequestQueueClass {
 }
 
 type RequestQueueClass = new (options: Record<string, unknown>) => RequestQueueInternals & { destroy(): void };
-
-/** A module of the kafkajs package this process loads (its internals are not exported). */
-function fromKafkajs(path: string): unknown {
-  return createRequire(require.resolve('kafkajs'))(path);
-}

@@ -63,7 +63,10 @@ function murmur2Bytes(data: Uint8Array): number {
   return finish(h);
 }
 
-/** murmur2Bytes of an all-ASCII string, without encoding it. */
+/**
+ * murmur2Bytes of an all-ASCII string, without encoding it: the same loop reading char codes (one loop
+ * with a byte-reader callback would make this per-message path polymorphic).
+ */
 function murmur2Ascii(data: string): number {
   const length = data.length;
   let h = SEED ^ length;
