@@ -3,7 +3,7 @@
 --   BENCH_AUTH_FILE one Authorization header value a line: each request takes the next (1000 clients)
 --   BENCH_AUTH      one Authorization header value for every request
 --   BENCH_TOKEN_FILE one token a line: each request introspects the next (body "token=<line>")
---   BENCH_DELAY_MS  a pause before each request on a connection (a paced run, below saturation)
+--   BENCH_DELAY_MS  the mean pause before each request on a connection, exponential (a paced run, below saturation)
 -- Every answer but 2xx is an error (wrk counts them in errors.status); for introspection the answers
 -- with "active":true are counted, so the harness checks the active share. done() prints one JSON line.
 local auths, tokens = {}, {}
@@ -44,7 +44,12 @@ end
 
 local delayMs = tonumber(os.getenv("BENCH_DELAY_MS") or "")
 if delayMs then
-  function delay() return delayMs end
+  -- An exponential pause of mean BENCH_DELAY_MS (independent clients: the arrivals of many connections
+  -- are then close to a Poisson stream). A fixed pause kept the connections in step with whatever
+  -- answers them in groups: a server that answers a batch of requests at once (ours, on the batch's
+  -- acknowledgement by Kafka) got them back as one wave 20 ms later, each queued behind the others.
+  math.randomseed(os.time())
+  function delay() return -delayMs * math.log(1 - math.random()) end
 end
 
 if os.getenv("BENCH_TOKEN_FILE") then

@@ -84,4 +84,32 @@ describe('the kafkajs Encoder fix', () => {
     }
     expect(at).toBe(bytes.length);
   });
+
+  it('writes every varint and varlong as Kafka defines them (zig-zag, then 7 bits per byte, low first), and sizes them alike', () => {
+    const Encoder = kafkajsEncoder() as unknown as (new () => { buffer: Buffer; writeUVarInt(value: number): unknown; writeVarInt(value: number): unknown; writeVarLong(value: unknown): unknown }) & { sizeOfVarLong(value: unknown): number };
+    const leb128 = (unsigned: bigint): number[] => {
+      const bytes: number[] = [];
+      for (; unsigned >= 0x80n; unsigned >>= 7n) bytes.push(Number(unsigned & 0x7fn) | 0x80);
+      return [...bytes, Number(unsigned)];
+    };
+    const zigZag = (value: bigint, bits: 32 | 64): bigint => BigInt.asUintN(bits, (value << 1n) ^ (value >> BigInt(bits - 1)));
+    const written = (write: (encoder: InstanceType<typeof Encoder>) => unknown): number[] => {
+      const encoder = new Encoder();
+      write(encoder);
+      return [...encoder.buffer];
+    };
+    for (const value of [0, 1, 127, 128, 16_383, 16_384, 2 ** 21, 2 ** 28 - 1, 2 ** 28, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1]) {
+      expect([value, written((encoder) => encoder.writeUVarInt(value))]).toEqual([value, leb128(BigInt(value))]);
+    }
+    for (const value of [0, 1, -1, 63, -64, 64, -65, 8191, -8192, 2 ** 30, -(2 ** 30) - 1, 2 ** 31 - 1, -(2 ** 31)]) {
+      expect([value, written((encoder) => encoder.writeVarInt(value))]).toEqual([value, leb128(zigZag(BigInt(value), 32))]);
+    }
+    // Within 32 bits the patched path, beyond it kafkajs' Long path: the same encoding either way.
+    const longs = [0, 1, -1, 63, -64, 64, 127, 128, 8191, 8192, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, -(2 ** 31) - 1, 2 ** 32, 2 ** 40 + 3, -(2 ** 45), 1_700_000_000_123, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
+    for (const value of longs) {
+      const expected = leb128(zigZag(BigInt(value), 64));
+      expect([value, written((encoder) => encoder.writeVarLong(value)), Encoder.sizeOfVarLong(value)]).toEqual([value, expected, expected.length]);
+      expect([value, written((encoder) => encoder.writeVarLong(Long.fromValue(value))), Encoder.sizeOfVarLong(Long.fromValue(value))]).toEqual([value, expected, expected.length]);
+    }
+  });
 });

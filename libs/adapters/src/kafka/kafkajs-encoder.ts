@@ -23,6 +23,13 @@ import { fromKafkajs, type PatchOutcome, unpatchableKafkajs } from './kafkajs-in
  * `nextPowerOfTwo` answers 0 (the constructor's buffer is then an empty one, which V8 makes without a
  * backing store), and the first write's `ensureAvailable` takes the buffer the constructor would have
  * made (at least 512 bytes) from a slab.
+ *
+ * The varints. kafkajs writes each varint (a record has about a dozen: its length, offset delta, key and
+ * value lengths, two per header) by pushing its bytes into an array and copying `Buffer.from(array)`,
+ * and each record's timestamp delta, a varlong, through 64-bit `Long` objects: five or more allocated
+ * for the value and its size alike. Here `writeUVarInt` runs kafkajs' own loop writing into the buffer,
+ * and `writeVarLong` and `sizeOfVarLong` of a number within 32 bits (every timestamp delta of a batch
+ * younger than 24 days) take the same loop on its zig-zag value; any other value goes to kafkajs' code.
  */
 const SLAB_SIZE = 64 * 1024;
 const LARGEST_FROM_SLAB = 4096;
@@ -30,8 +37,12 @@ const INITIAL_SIZE = 512;
 
 type EncoderInternals = { buf: Buffer; offset: number; ensureAvailable(length: number): void };
 /** What the patch and its tests use of kafkajs' Encoder. */
-type KafkajsEncoder = EncoderInternals & { readonly buffer: Buffer; writeInt8(value: number): KafkajsEncoder; writeVarIntString(value: string): KafkajsEncoder };
-type EncoderClass = (new (initialSize?: number) => KafkajsEncoder) & { nextPowerOfTwo(value: number): number; prototype: EncoderInternals };
+type KafkajsEncoder = EncoderInternals & { readonly buffer: Buffer; writeInt8(value: number): KafkajsEncoder; writeVarIntString(value: string): KafkajsEncoder; writeUVarInt(value: number): KafkajsEncoder };
+type EncoderClass = (new (initialSize?: number) => KafkajsEncoder) & {
+  nextPowerOfTwo(value: number): number;
+  sizeOfVarLong(value: unknown): number;
+  prototype: EncoderInternals & { writeUVarInt(value: number): KafkajsEncoder; writeVarLong(value: unknown): KafkajsEncoder };
+};
 
 let outcome: PatchOutcome | undefined;
 
@@ -60,6 +71,29 @@ function ensureAvailable(this: EncoderInternals, length: number): void {
   this.buf = grown;
 }
 
+/** The largest number of bytes a varint of up to 32 bits takes. */
+const MAX_VARINT32_BYTES = 5;
+
+/** kafkajs' writeUVarInt loop (the same bytes, for any value it accepts), into the buffer itself. */
+function writeUVarInt(this: KafkajsEncoder, value: number): KafkajsEncoder {
+  this.ensureAvailable(MAX_VARINT32_BYTES);
+  const buf = this.buf;
+  let offset = this.offset;
+  while ((value & 0xffffff80) !== 0) {
+    buf[offset++] = (value & 0x7f) | 0x80;
+    value >>>= 7;
+  }
+  buf[offset++] = value & 0x7f;
+  this.offset = offset;
+  return this;
+}
+
+/** The zig-zag encoding of a 64-bit value, for an integer number within 32 bits (else undefined: kafkajs' Long path). */
+function zigZag32(value: unknown): number | undefined {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) return undefined;
+  return value >= 0 ? value * 2 : -value * 2 - 1;
+}
+
 /**
  * Patches the Encoder of the kafkajs this process loads, if it is the version this fix was written for
  * (another version is left alone: its Encoder may differ).
@@ -71,6 +105,23 @@ export function patchKafkajsEncoder(): PatchOutcome {
   const Encoder = kafkajsEncoder();
   Encoder.nextPowerOfTwo = () => 0;
   Encoder.prototype.ensureAvailable = ensureAvailable;
+  Encoder.prototype.writeUVarInt = writeUVarInt;
+  const { writeVarLong } = Encoder.prototype;
+  Encoder.prototype.writeVarLong = function (this: KafkajsEncoder, value: unknown): KafkajsEncoder {
+    const zigZag = zigZag32(value);
+    return zigZag === undefined ? writeVarLong.call(this, value) : this.writeUVarInt(zigZag);
+  };
+  const sizeOfVarLong = Encoder.sizeOfVarLong.bind(Encoder);
+  Encoder.sizeOfVarLong = (value: unknown): number => {
+    let zigZag = zigZag32(value);
+    if (zigZag === undefined) return sizeOfVarLong(value);
+    let bytes = 1;
+    while (zigZag >= 0x80) {
+      bytes += 1;
+      zigZag = Math.floor(zigZag / 0x80);
+    }
+    return bytes;
+  };
   return (outcome = 'patched');
 }
 

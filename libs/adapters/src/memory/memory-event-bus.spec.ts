@@ -169,4 +169,95 @@ describe('MemoryEventBus', () => {
     await expect(caughtUp).rejects.toThrow('subscription g stopped before it caught up');
     expect(bus.deadLetters()).toEqual([]);
   });
+
+  describe('retention', () => {
+    const offsetsOf = (bus: MemoryEventBus): string[] => bus.readTopic(Topics.tokens).map((record) => record.offset);
+    const publishN = async (bus: MemoryEventBus, from: number, to: number): Promise<void> => {
+      for (let n = from; n <= to; n += 1) await bus.publish(tokenIssued(`grant-${n}`, n));
+    };
+
+    it('keeps the last retainedRecords records of a topic no one reads, trimming once a quarter more have come', async () => {
+      const bus = new MemoryEventBus({ source, retainedRecords: 4 });
+      await publishN(bus, 0, 4);
+      expect(offsetsOf(bus)).toEqual(['0', '1', '2', '3', '4']);
+      await publishN(bus, 5, 5);
+      expect(offsetsOf(bus)).toEqual(['2', '3', '4', '5']);
+      await publishN(bus, 6, 9);
+      expect(offsetsOf(bus)).toEqual(['6', '7', '8', '9']);
+      // Offsets stay absolute: the next record is 10, whatever was dropped.
+      await publishN(bus, 10, 10);
+      expect(offsetsOf(bus)).toEqual(['6', '7', '8', '9', '10']);
+      await bus.close();
+    });
+
+    it('never drops a record an active subscription has not consumed, and drops it once consumed', async () => {
+      const bus = new MemoryEventBus({ source, retainedRecords: 4 });
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const handled: string[] = [];
+      const subscription = await bus.subscribe({
+        groupId: 'slow',
+        topics: [Topics.tokens],
+        fromBeginning: true,
+        handle: async (batch) => {
+          await gate;
+          handled.push(...batch.map((event) => event.offset));
+        },
+      });
+      await publishN(bus, 0, 19);
+      // The handler holds its first batch: nothing it has yet to consume was dropped.
+      expect(offsetsOf(bus)).toEqual(Array.from({ length: 20 }, (_, n) => String(n)));
+      release();
+      await eventually(() => expect(handled).toEqual(Array.from({ length: 20 }, (_, n) => String(n))));
+      await publishN(bus, 20, 20);
+      expect(offsetsOf(bus)).toEqual(['17', '18', '19', '20']);
+      await eventually(() => expect(handled).toHaveLength(21));
+      await subscription.stop();
+      await bus.close();
+    });
+
+    it('starts a new group reading from the beginning at the oldest record kept', async () => {
+      const bus = new MemoryEventBus({ source, retainedRecords: 4 });
+      await publishN(bus, 0, 9);
+      const handled: string[] = [];
+      const subscription = await bus.subscribe({ groupId: 'late', topics: [Topics.tokens], fromBeginning: true, handle: async (batch) => void handled.push(...batch.map((event) => event.offset)) });
+      await subscription.caughtUp();
+      expect(handled).toEqual(['6', '7', '8', '9']);
+      await subscription.stop();
+      await bus.close();
+    });
+
+    it('resumes a group that was away past its position at the oldest record kept, skipping nothing kept', async () => {
+      const bus = new MemoryEventBus({ source, retainedRecords: 4 });
+      const handled: string[] = [];
+      const options = { groupId: 'away', topics: [Topics.tokens], fromBeginning: true, handle: async (batch: ConsumedEvent[]) => void handled.push(...batch.map((event) => event.offset)) };
+      await publishN(bus, 0, 1);
+      const first = await bus.subscribe(options);
+      await first.caughtUp();
+      await first.stop();
+      // While the group is away, it holds nothing back.
+      await publishN(bus, 2, 11);
+      expect(offsetsOf(bus)).toEqual(['8', '9', '10', '11']);
+      const second = await bus.subscribe(options);
+      await second.caughtUp();
+      expect(handled).toEqual(['0', '1', '8', '9', '10', '11']);
+      await second.stop();
+      await bus.close();
+    });
+
+    it('starts at the oldest record kept when startFrom names one that was dropped', async () => {
+      const bus = new MemoryEventBus({ source, retainedRecords: 4 });
+      await publishN(bus, 0, 9);
+      const handled: string[] = [];
+      const subscription = await bus.subscribe({ groupId: 'from', topics: [Topics.tokens], fromBeginning: false, startFrom: async () => '2', handle: async (batch) => void handled.push(...batch.map((event) => event.offset)) });
+      await subscription.caughtUp();
+      expect(handled).toEqual(['6', '7', '8', '9']);
+      await subscription.stop();
+      await bus.close();
+    });
+
+    it('refuses a retainedRecords that is not a positive integer', () => {
+      for (const retainedRecords of [0, -1, 1.5, Number.NaN]) expect(() => new MemoryEventBus({ source, retainedRecords })).toThrow('MemoryEventBus: retainedRecords must be a positive integer');
+    });
+  });
 });
