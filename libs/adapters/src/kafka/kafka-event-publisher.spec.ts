@@ -30,7 +30,7 @@ function fakeKafka(options: { failConnect?: boolean } = {}) {
 }
 
 async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 1));
+  for (let i = 0; i < 2000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 1));
   if (!condition()) throw new Error('condition not met');
 }
 

@@ -33,21 +33,29 @@ describe('the kafkajs request queue fix (tulios/kafkajs#1704)', () => {
     expect(q.throttleCheckTimeoutId).toBeNull();
   });
 
-  it('sends a request queued behind a broker throttle when the throttle ends, then arms nothing', async () => {
-    const q = queue() as ReturnType<typeof queue> & { maybeThrottle(ms: number): void; push(request: unknown): void };
-    q.maybeThrottle(40);
-    const { sent, pushed } = request(1);
-    q.push(pushed);
-    expect(sent.count).toBe(0);
-    expect(q.pending).toHaveLength(1);
-    expect(q.throttleCheckTimeoutId).not.toBeNull();
-    await sleep(25);
-    expect(sent.count).toBe(0);
-    await sleep(60);
-    expect(sent.count).toBe(1);
-    expect(q.pending).toHaveLength(0);
-    expect(q.throttleCheckTimeoutId).toBeNull();
-    q.destroy();
+  // Fake timers (they fake Date.now too): with real ones, a loaded machine that ran the 25 ms sleep late
+  // saw the request already sent (CI failed on it once).
+  it('sends a request queued behind a broker throttle when the throttle ends, then arms nothing', () => {
+    jest.useFakeTimers();
+    try {
+      const q = queue() as ReturnType<typeof queue> & { maybeThrottle(ms: number): void; push(request: unknown): void };
+      q.maybeThrottle(40);
+      const { sent, pushed } = request(1);
+      q.push(pushed);
+      expect(sent.count).toBe(0);
+      expect(q.pending).toHaveLength(1);
+      expect(q.throttleCheckTimeoutId).not.toBeNull();
+      jest.advanceTimersByTime(39);
+      expect(sent.count).toBe(0);
+      jest.advanceTimersByTime(1);
+      expect(sent.count).toBe(1);
+      expect(q.pending).toHaveLength(0);
+      expect(q.throttleCheckTimeoutId).toBeNull();
+      expect(jest.getTimerCount()).toBe(0);
+      q.destroy();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('sends a request held by the in-flight limit once the one in flight is answered', async () => {
