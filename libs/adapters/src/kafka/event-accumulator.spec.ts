@@ -53,7 +53,7 @@ describe('EventAccumulator', () => {
     await jest.advanceTimersByTimeAsync(0);
   });
 
-  it('keeps exactly one batch in flight; what arrives meanwhile goes next, capped at maxBatchSize, right after it settles', async () => {
+  it('keeps exactly one batch in flight; what arrives meanwhile goes next, capped at maxBatchSize, right after it settles once it has lingered', async () => {
     const { calls, send } = fakeSend();
     const accumulator = new EventAccumulator<number>({ send, lingerMs: 2, maxBatchSize: 3, timeoutMs: 5000 });
     const first = track(accumulator.add(1));
@@ -67,7 +67,7 @@ describe('EventAccumulator', () => {
     calls[0]!.resolve();
     await jest.advanceTimersByTimeAsync(0);
     expect(first.outcome).toBe('resolved');
-    expect(calls.map((call) => call.items)).toEqual([[1], [2, 3, 4]]); // no linger: sent as the first settled
+    expect(calls.map((call) => call.items)).toEqual([[1], [2, 3, 4]]); // they have waited 100 ms, past the linger: sent as the first settled
     calls[1]!.resolve();
     await jest.advanceTimersByTimeAsync(0);
     expect(calls.map((call) => call.items)).toEqual([[1], [2, 3, 4], [5, 6, 7]]);
@@ -77,6 +77,34 @@ describe('EventAccumulator', () => {
     await jest.advanceTimersByTimeAsync(0);
     expect(calls.map((call) => call.items)).toEqual([[1], [2, 3, 4], [5, 6, 7], [8]]);
     expect(later.map((state) => state.outcome)).toEqual(Array(7).fill('resolved'));
+  });
+
+  it('lingers items that arrive while a batch is in flight: their batch goes lingerMs after the first of them arrived, not as soon as the other settles', async () => {
+    const { calls, send } = fakeSend();
+    const accumulator = new EventAccumulator<number>({ send, lingerMs: 5, maxBatchSize: 100, timeoutMs: 5000 });
+    track(accumulator.add(1));
+    await jest.advanceTimersByTimeAsync(5);
+    expect(calls.map((call) => call.items)).toEqual([[1]]);
+    await jest.advanceTimersByTimeAsync(1);
+    track(accumulator.add(2)); // t = 6: its batch is due at 11
+    await jest.advanceTimersByTimeAsync(1);
+    calls[0]!.resolve(); // t = 7: settled; 2 has waited 1 ms
+    await jest.advanceTimersByTimeAsync(0);
+    expect(calls).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(2);
+    track(accumulator.add(3)); // t = 9: joins 2
+    await jest.advanceTimersByTimeAsync(1);
+    expect(calls).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(1); // t = 11
+    expect(calls.map((call) => call.items)).toEqual([[1], [2, 3]]);
+
+    // The first waiting item is already lingerMs old when the batch in flight settles: the next goes at once.
+    track(accumulator.add(4)); // t = 11
+    await jest.advanceTimersByTimeAsync(5);
+    expect(calls).toHaveLength(2);
+    calls[1]!.resolve(); // t = 16
+    await jest.advanceTimersByTimeAsync(0);
+    expect(calls.map((call) => call.items)).toEqual([[1], [2, 3], [4]]);
   });
 
   it('rejects the items of a failed batch only, with the error of send', async () => {
