@@ -5,6 +5,7 @@ import { loadSettings } from '@authz/platform';
 import { type Clock, silentLogger, type SqlDatabase } from '@authz/ports';
 import { RevocationFeedService } from '@authz/projections';
 import { AccessTokenVerifier } from './access-token-verifier';
+import { withTamperedSignature } from '@authz/testing';
 import { IntrospectionService } from './introspection.service';
 import { KeyRingService } from './key-ring.service';
 
@@ -428,9 +429,6 @@ describe('AccessTokenVerifier: verified tokens remembered by their hash', () => 
     for (let round = 0; round < 2; round += 1) {
       for (const [n, token] of tokens.entries()) expect(await verifier.verify(token)).toStrictEqual({ ...CLAIMS, jti: ['a', 'b', 'c'][n] });
     }
-    // The first character of the signature carries the six high bits of its first byte, so changing it always changes the
-    // signature (its last characters carry padding bits that a decoder may ignore: replacing them failed 1 run in ~256).
-    const [header, payload, signature] = tokens[0]!.split('.') as [string, string, string];
-    expect(await verifier.verify(`${header}.${payload}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`)).toBeNull();
+    expect(await verifier.verify(withTamperedSignature(tokens[0]!))).toBeNull();
   });
 });

@@ -123,6 +123,7 @@ describe('createVerifier: the JWS header', () => {
     expect(await made.verify('Bearer not-a-token')).toEqual(invalid('the token is not a signed JWT'));
     expect(await made.verify('Bearer a.b.c')).toEqual(invalid('the token header is not JSON'));
     expect(await made.verify(`Bearer ${header}.${forgedPayload}.${signature}`)).toEqual(invalid('the token signature is invalid'));
+    // As @authz/testing's withTamperedSignature (not importable here: testing depends on this lib).
     expect(await made.verify(`Bearer ${header}.${payload}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`)).toEqual(invalid('the token signature is invalid'));
     expect(await made.verify(`Bearer ${'a'.repeat(9000)}`)).toEqual(invalid('the token is too large'));
   });

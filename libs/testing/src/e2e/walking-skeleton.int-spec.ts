@@ -14,6 +14,7 @@ import { silentLogger } from '@authz/ports';
 import { accessTokensProjection, rebuildProjection } from '@authz/projections';
 import { cleanupRun, createRunDatabase, e2eRun, kafkaBrokers, serviceEnv } from './environment';
 import { type RunningService, startServiceProcess, stopServiceProcess } from './service-process';
+import { withTamperedSignature } from '../jws';
 
 const ISSUER = 'https://issuer.e2e.test';
 const DEMO_SERVICE = { id: 'demo-service', secret: 'hXLTXDHb4b3fKjeB8OsWXm2XynVB-aPOV97xv29iCfU' };
@@ -186,9 +187,9 @@ describe('walking skeleton over Kafka, PostgreSQL, Redis and slapd', () => {
     expect(await verify.json()).toEqual(expectedActive);
 
     // Anything else is exactly { active: false }.
-    const [header, payload, signature] = body.access_token.split('.') as [string, string, string];
+    const [header, , signature] = body.access_token.split('.') as [string, string, string];
     const forged = `${header}.${Buffer.from(JSON.stringify({ ...claims, scope: 'admin' })).toString('base64url')}.${signature}`;
-    for (const token of ['not-a-token', forged, `${header}.${payload}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`]) {
+    for (const token of ['not-a-token', forged, withTamperedSignature(body.access_token)]) {
       const answer = await fetch(`${services.introspection!.url}/introspect`, { method: 'POST', headers: { 'content-type': FORM, authorization: basic(DEMO_API) }, body: form({ token }) });
       expect({ status: answer.status, body: await answer.json() }).toEqual({ status: 200, body: { active: false } });
     }
