@@ -103,7 +103,25 @@ export async function startRevocation(ctx, ours) {
   const [revocation, replica] = await Promise.all([startApp(ctx, 'revocation', ctx.otherCpu, env), startApp(ctx, 'introspection', ctx.otherCpu, env)]);
   ours.procs.push(revocation.proc, replica.proc);
   const probe = await fetch(`${revocation.url}/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('demo-service', SEED['demo-service']) }, body: 'token=probe' });
-  return { revoke: probe.status === 404 ? undefined : `${revocation.url}/revoke`, replicaIntrospect: `${replica.url}/introspect` };
+  const caughtUpMs = await consumersCaughtUp(revocation.url);
+  return { revoke: probe.status === 404 ? undefined : `${revocation.url}/revoke`, replicaIntrospect: `${replica.url}/introspect`, caughtUpMs };
+}
+
+/**
+ * Waits until a service's consumers have processed the log so far (every `authz_kafka_consumer_lag` of
+ * its /metrics at 0): ms waited. Ready is not enough for the revocation service: its projector then starts
+ * on every event of the run so far (a full run's token scenarios leave about a million), on the CPU the
+ * load generator shares, and a scenario measured meanwhile measures that too.
+ */
+async function consumersCaughtUp(url, timeoutMs = 300_000) {
+  const started = performance.now();
+  for (;;) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const lags = text.split('\n').filter((line) => line.startsWith('authz_kafka_consumer_lag{'));
+    if (lags.length > 0 && lags.every((line) => Number(line.slice(line.lastIndexOf(' ') + 1)) === 0)) return Math.round(performance.now() - started);
+    if (performance.now() - started > timeoutMs) throw new Error(`${url}: consumers still behind after ${timeoutMs} ms:\n${lags.join('\n')}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
 
 /**
