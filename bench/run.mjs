@@ -4,6 +4,7 @@
 //   npm run build && set -a && . /tmp/services.env && set +a      # Kafka, PostgreSQL, Redis, slapd
 //   npm run bench [-- --scenarios cc,introspect --reps 3 --duration 5 --warmup 2 --connections 64]
 //   npm run bench -- --smoke        # a few seconds per scenario, all checks on (CI)
+//   npm run bench -- --help         # the options
 //
 // Starts what it needs (the limit server, our services as deployed, node-oidc-provider), each system
 // under test pinned to one CPU (--sut-cpu, default 0) and the load generator and the services they
@@ -36,8 +37,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // 8,459 tokens/s with Kafka against 11,653 with the in-memory bus, at the same CPU per token; without the
 // projector running, 13,050 against 11,117).
 const ALL = ['cc', 'cc-1000', 'code', 'refresh', 'password', 'emission', 'projection', 'introspect', 'propagation'];
-const { values: options } = parseArgs({
+const USAGE = `usage: npm run bench [-- --scenarios ${ALL.join(',')}] [--subjects limit,ours,peer] [--reps 3] [--duration 5]
+         [--warmup 2] [--connections 64] [--smoke] [--sut-cpu 0] [--other-cpu 1] [--out bench/results]
+         [--cpu-prof DIR] [--node-flags="--trace-gc …"]      (docs/benchmarks.md, "How to reproduce")`;
+const { values: options } = parseOptions({
   options: {
+    help: { type: 'boolean', default: false },
     scenarios: { type: 'string', default: ALL.join(',') },
     // Only these subjects (e.g. `ours` while profiling); the ratios need limit and peer.
     subjects: { type: 'string' },
@@ -56,6 +61,10 @@ const { values: options } = parseArgs({
     'node-flags': { type: 'string' },
   },
 });
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const smoke = options.smoke;
 const settings = {
   reps: Number(options.reps ?? (smoke ? 1 : 3)),
@@ -63,8 +72,22 @@ const settings = {
   warmup: Number(options.warmup ?? (smoke ? 1 : 2)),
   connections: Number(options.connections ?? (smoke ? 16 : 64)),
 };
+/** parseArgs, with a usage line instead of a stack trace for an unknown or malformed option. */
+function parseOptions(config) {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    console.error(`${error.message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
 const requested = options.scenarios.split(',').map((name) => name.trim());
-for (const name of requested) if (!ALL.includes(name)) throw new Error(`unknown scenario ${name} (known: ${ALL.join(', ')})`);
+for (const name of requested) {
+  if (!ALL.includes(name)) {
+    console.error(`unknown scenario ${name} (known: ${ALL.join(', ')})\n${USAGE}`);
+    process.exit(2);
+  }
+}
 const selected = ALL.filter((name) => requested.includes(name));
 if (!existsSync(join(root, 'dist', 'apps', 'token', 'src', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
 for (const name of ['KAFKA_BROKERS', 'DATABASE_URL', 'REDIS_URL', 'LDAP_URL']) if (!process.env[name]) throw new Error(`${name} is not set (see the README: the real services)`);
