@@ -103,7 +103,7 @@ export async function startRevocation(ctx, ours) {
   const [revocation, replica] = await Promise.all([startApp(ctx, 'revocation', ctx.otherCpu, env), startApp(ctx, 'introspection', ctx.otherCpu, env)]);
   ours.procs.push(revocation.proc, replica.proc);
   const probe = await fetch(`${revocation.url}/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('demo-service', SEED['demo-service']) }, body: 'token=probe' });
-  const caughtUpMs = await consumersCaughtUp(revocation.url);
+  const caughtUpMs = await consumersCaughtUp(revocation);
   return { revoke: probe.status === 404 ? undefined : `${revocation.url}/revoke`, replicaIntrospect: `${replica.url}/introspect`, caughtUpMs };
 }
 
@@ -113,15 +113,17 @@ export async function startRevocation(ctx, ours) {
  * on every event of the run so far (a full run's token scenarios leave about a million), on the CPU the
  * load generator shares, and a scenario measured meanwhile measures that too.
  */
-async function consumersCaughtUp(url, timeoutMs = 300_000) {
+async function consumersCaughtUp({ proc, url }) {
   const started = performance.now();
-  for (;;) {
-    const text = await (await fetch(`${url}/metrics`)).text();
-    const lags = text.split('\n').filter((line) => line.startsWith('authz_kafka_consumer_lag{'));
-    if (lags.length > 0 && lags.every((line) => Number(line.slice(line.lastIndexOf(' ') + 1)) === 0)) return Math.round(performance.now() - started);
-    if (performance.now() - started > timeoutMs) throw new Error(`${url}: consumers still behind after ${timeoutMs} ms:\n${lags.join('\n')}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+  await waitReady(
+    proc,
+    async () => {
+      const lags = (await (await fetch(`${url}/metrics`)).text()).split('\n').filter((line) => line.startsWith('authz_kafka_consumer_lag{'));
+      return lags.length > 0 && lags.every((line) => Number(line.slice(line.lastIndexOf(' ') + 1)) === 0);
+    },
+    300_000,
+  );
+  return Math.round(performance.now() - started);
 }
 
 /**
