@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { DatabaseUnavailableError, silentLogger, type Logger, type SqlDatabase, type SqlExecutor, type SqlResult } from '@authz/ports';
+import { DatabaseUnavailableError, silentLogger, type Logger, type SqlDatabase, type SqlResult, type SqlStatement, type SqlTransaction } from '@authz/ports';
+import { inlineStatements } from './inline-statement';
 import { TransactionAbortedError, assertSchemaName, isDatabaseUnavailable, toDatabaseError } from './sql-errors';
 
 export type PgDatabaseOptions = {
@@ -68,7 +69,12 @@ export class PgDatabase implements SqlDatabase {
     }
   }
 
-  async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  /**
+   * BEGIN is not sent on its own: it goes with the first statement of `work` (in the same message as a
+   * batch(), just before a query()), and atCommit() statements go in COMMIT's message. A `work` that
+   * runs no statement at all sends nothing.
+   */
+  async transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
     this.assertOpen();
     let client: pg.PoolClient;
     try {
@@ -84,29 +90,58 @@ export class PgDatabase implements SqlDatabase {
       this.logger.warn({ err: describe(error) }, 'PostgreSQL connection failed inside a transaction');
     };
     client.on('error', onClientError);
-    const executor: SqlExecutor = {
+    // 'idle': nothing sent yet; 'open': BEGIN sent, the transaction must end with COMMIT or ROLLBACK;
+    // 'ended': COMMIT answered, or the connection is to be destroyed.
+    let state: 'idle' | 'open' | 'ended' = 'idle';
+    let working = true;
+    const atCommit: SqlStatement[] = [];
+    const send = async (text: string, values?: readonly unknown[]): Promise<pg.QueryResult | pg.QueryResult[]> => {
+      try {
+        return await client.query(text, values === undefined ? undefined : [...values]);
+      } catch (error) {
+        throw toDatabaseError(error);
+      }
+    };
+    const executor: SqlTransaction = {
       query: async <R = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<SqlResult<R>> => {
-        try {
-          return toSqlResult<R>(await client.query(text, values === undefined ? undefined : [...values]));
-        } catch (error) {
-          throw toDatabaseError(error);
+        if (state === 'idle') {
+          state = 'open';
+          await send('BEGIN');
         }
+        return toSqlResult<R>(await send(text, values));
+      },
+      batch: async <R = Record<string, unknown>>(statements: readonly SqlStatement[]): Promise<SqlResult<R>> => {
+        if (statements.length === 0) throw new TypeError('batch() needs at least one statement');
+        const text = inlineStatements(statements);
+        const begin = state === 'idle';
+        state = 'open';
+        return toSqlResult<R>(await send(begin ? `BEGIN;\n${text}` : text));
+      },
+      atCommit: (statement: SqlStatement): void => {
+        if (!working) throw new Error('atCommit() after work has resolved');
+        atCommit.push(statement);
       },
     };
-    let finished = false;
     try {
-      await runControl(client, 'BEGIN');
       const result = await work(executor);
-      finished = true;
-      const commit = await runControl(client, 'COMMIT');
-      if (commit.command === 'ROLLBACK') throw new TransactionAbortedError('the transaction was rolled back instead of committed: a statement in it failed');
+      working = false;
+      if (state === 'idle' && atCommit.length === 0) return result;
+      const text = [...(state === 'idle' ? ['BEGIN'] : []), ...(atCommit.length > 0 ? [inlineStatements(atCommit)] : []), 'COMMIT'].join(';\n');
+      state = 'open';
+      const answers = await send(text);
+      state = 'ended';
+      const commit = Array.isArray(answers) ? answers[answers.length - 1] : answers;
+      if (commit?.command === 'ROLLBACK') throw new TransactionAbortedError('the transaction was rolled back instead of committed: a statement in it failed');
       return result;
     } catch (error) {
+      working = false;
       if (isDatabaseUnavailable(error)) {
         // The connection is gone or stuck (query_timeout): closing it rolls back on the server.
         connectionError ??= error as Error;
-      } else if (!finished) {
-        finished = true;
+      } else if (state === 'open') {
+        // Also after a failed COMMIT message: an atCommit() statement that failed leaves the transaction
+        // open (aborted); a failed COMMIT has ended it, and ROLLBACK then only warns.
+        state = 'ended';
         try {
           await client.query('ROLLBACK');
         } catch (rollbackError) {
@@ -129,14 +164,6 @@ export class PgDatabase implements SqlDatabase {
 
   private assertOpen(): void {
     if (this.closing !== undefined) throw new DatabaseUnavailableError('database unavailable: this PgDatabase is closed');
-  }
-}
-
-async function runControl(client: pg.PoolClient, statement: 'BEGIN' | 'COMMIT'): Promise<pg.QueryResult> {
-  try {
-    return await client.query(statement);
-  } catch (error) {
-    throw toDatabaseError(error);
   }
 }
 

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { PGlite, types, type ParserOptions, type Results, type Transaction } from '@electric-sql/pglite';
-import { DatabaseUnavailableError, silentLogger, type Logger, type SqlDatabase, type SqlExecutor, type SqlResult } from '@authz/ports';
+import { DatabaseUnavailableError, silentLogger, type Logger, type SqlDatabase, type SqlResult, type SqlStatement, type SqlTransaction } from '@authz/ports';
 import { TransactionAbortedError, assertSchemaName, toDatabaseError } from './sql-errors';
 
 export type PgliteDatabaseOptions = {
@@ -89,28 +89,46 @@ export class PgliteDatabase implements SqlDatabase {
     }
   }
 
-  async transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
     this.assertUsable();
     const scope = { active: true };
     // An object, not a `let`: TypeScript does not follow assignments made inside the callback.
     const progress: { stage: 'begin' | 'work' | 'commit' } = { stage: 'begin' };
     try {
       return await this.pglite.transaction(async (tx) => {
-        const executor: SqlExecutor = {
-          query: async <R = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<SqlResult<R>> => {
-            try {
-              return await run<R>(tx, text, values);
-            } catch (error) {
-              throw toDatabaseError(error);
-            }
+        const query = async <R = Record<string, unknown>>(text: string, values?: readonly unknown[]): Promise<SqlResult<R>> => {
+          try {
+            return await run<R>(tx, text, values);
+          } catch (error) {
+            throw toDatabaseError(error);
+          }
+        };
+        // In process there are no round trips to save: a batch runs its statements one by one, and the
+        // atCommit() ones run after work, inside the transaction.
+        const atCommit: SqlStatement[] = [];
+        let working = true;
+        const executor: SqlTransaction = {
+          query,
+          batch: async <R = Record<string, unknown>>(statements: readonly SqlStatement[]): Promise<SqlResult<R>> => {
+            if (statements.length === 0) throw new TypeError('batch() needs at least one statement');
+            let last: SqlResult<R> = { rows: [], rowCount: 0 };
+            for (const statement of statements) last = await query<R>(statement.text, statement.values);
+            return last;
+          },
+          atCommit: (statement: SqlStatement): void => {
+            if (!working) throw new Error('atCommit() after work has resolved');
+            atCommit.push(statement);
           },
         };
         progress.stage = 'work';
         try {
           const result = await this.transactionScope.run(scope, () => work(executor));
+          working = false;
+          for (const statement of atCommit) await query(statement.text, statement.values);
           progress.stage = 'commit';
           return result;
         } finally {
+          working = false;
           scope.active = false;
         }
       });

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DatabaseUnavailableError, type SqlDatabase } from '@authz/ports';
+import { DatabaseUnavailableError, type SqlDatabase, type SqlTransaction } from '@authz/ports';
 import { MIGRATIONS_DIR, MigrationChecksumError, MigrationFailedError, MigrationFileError, migrate } from './migrate';
 import { TransactionAbortedError } from './sql-errors';
 
@@ -196,6 +196,143 @@ export function describeSqlDatabaseContract(name: string, factory: () => Promise
           ),
         );
         expect((await db.query('SELECT n FROM tally WHERE id = 1')).rows).toEqual([{ n: 20 }]);
+      });
+    });
+
+    describe('batch and atCommit (fewer round trips)', () => {
+      beforeAll(async () => {
+        await db.query('CREATE TABLE journal (id int PRIMARY KEY, note text, tags text[], doc jsonb, at timestamptz, raw bytea)');
+      });
+
+      const ids = async (): Promise<number[]> => (await db.query<{ id: number }>('SELECT id FROM journal ORDER BY id')).rows.map((row) => row.id);
+
+      it('runs a batch in order inside the transaction and returns the last statement\'s result', async () => {
+        const result = await db.transaction((tx) =>
+          tx.batch<{ id: number; note: string }>([
+            { text: 'INSERT INTO journal (id, note) VALUES ($1, $2)', values: [1, 'one'] },
+            { text: 'INSERT INTO journal (id, note) VALUES ($1, $2)', values: [2, 'two'] },
+            { text: 'SELECT id, note FROM journal WHERE id >= $1 ORDER BY id', values: [1] },
+          ]),
+        );
+        expect(result).toEqual({ rows: [{ id: 1, note: 'one' }, { id: 2, note: 'two' }], rowCount: 2 });
+        expect(await ids()).toEqual([1, 2]);
+      });
+
+      it('types a batch\'s values as it would parameters, and keeps quotes, backslashes and $n in them', async () => {
+        const at = new Date('2026-11-22T10:11:12.345Z');
+        const note = `it's a \\ back'slash, E'x', $1 -- and /* not */ a comment`;
+        const { rows } = await db.transaction((tx) =>
+          tx.batch([
+            {
+              text: 'INSERT INTO journal (id, note, tags, doc, at, raw) VALUES ($1, $2, $3::text[], $4::jsonb, $5, $6)',
+              values: [3, note, ['a', 'b c', 'd"e', "f'g"], JSON.stringify({ k: [1, null, 'x'] }), at, Buffer.from([0, 1, 254])],
+            },
+            { text: 'SELECT note, tags, doc, at, raw, $2::int + 1 AS sum, $3::text IS NULL AS missing FROM journal WHERE id = $1', values: [3, '41', null] },
+          ]),
+        );
+        expect(rows).toEqual([{ note, tags: ['a', 'b c', 'd"e', "f'g"], doc: { k: [1, null, 'x'] }, at, raw: Buffer.from([0, 1, 254]), sum: 42, missing: true }]);
+      });
+
+      it('rolls the whole transaction back when a batch\'s statement fails: the rest of the batch does not run', async () => {
+        await expect(
+          db.transaction(async (tx) => {
+            await tx.batch([
+              { text: 'INSERT INTO journal (id) VALUES ($1)', values: [10] },
+              { text: 'INSERT INTO journal (id) VALUES ($1)', values: [1] },
+              { text: 'INSERT INTO journal (id) VALUES ($1)', values: [11] },
+            ]);
+          }),
+        ).rejects.toMatchObject({ code: '23505' });
+        expect(await ids()).toEqual([1, 2, 3]);
+      });
+
+      it('refuses a value with a NUL character before sending anything, and writes nothing', async () => {
+        await expect(
+          db.transaction(async (tx) => {
+            await tx.query('INSERT INTO journal (id) VALUES ($1)', [12]);
+            await tx.batch([{ text: 'INSERT INTO journal (id, note) VALUES ($1, $2)', values: [13, 'a\0b'] }]);
+          }),
+        ).rejects.toMatchObject({ code: '22021' });
+        expect(await ids()).toEqual([1, 2, 3]);
+      });
+
+      it('runs atCommit statements after work, in order, and commits them with the rest', async () => {
+        const seen = await db.transaction(async (tx) => {
+          tx.atCommit({ text: 'INSERT INTO journal (id, note) VALUES ($1, $2)', values: [20, 'at commit'] });
+          tx.atCommit({ text: 'UPDATE journal SET note = note || $2 WHERE id = $1', values: [20, ', then updated'] });
+          await tx.query('INSERT INTO journal (id, note) VALUES ($1, $2)', [21, 'in work']);
+          // Not run yet while work runs.
+          return (await tx.query('SELECT id FROM journal WHERE id = $1', [20])).rowCount;
+        });
+        expect(seen).toBe(0);
+        expect((await db.query('SELECT id, note FROM journal WHERE id >= 20 ORDER BY id')).rows).toEqual([
+          { id: 20, note: 'at commit, then updated' },
+          { id: 21, note: 'in work' },
+        ]);
+      });
+
+      it('commits atCommit statements of a work that ran nothing else', async () => {
+        await db.transaction(async (tx) => tx.atCommit({ text: 'INSERT INTO journal (id) VALUES ($1)', values: [22] }));
+        expect(await ids()).toEqual([1, 2, 3, 20, 21, 22]);
+      });
+
+      it('drops atCommit statements when work rejects', async () => {
+        const thrown = new Error('work failed');
+        await expect(
+          db.transaction(async (tx) => {
+            tx.atCommit({ text: 'INSERT INTO journal (id) VALUES ($1)', values: [23] });
+            throw thrown;
+          }),
+        ).rejects.toBe(thrown);
+        expect(await ids()).toEqual([1, 2, 3, 20, 21, 22]);
+      });
+
+      it('rolls back everything when an atCommit statement fails, rejects with its SQL error, and the connection goes back clean', async () => {
+        for (let i = 0; i < 3; i += 1) {
+          await expect(
+            db.transaction(async (tx) => {
+              await tx.batch([{ text: 'INSERT INTO journal (id) VALUES ($1)', values: [30 + i] }]);
+              tx.atCommit({ text: 'INSERT INTO journal (id) VALUES ($1)', values: [1] });
+              return 'looks fine';
+            }),
+          ).rejects.toMatchObject({ code: '23505' });
+        }
+        expect(await ids()).toEqual([1, 2, 3, 20, 21, 22]);
+        await db.transaction((tx) => tx.batch([{ text: 'INSERT INTO journal (id) VALUES ($1)', values: [33] }]));
+        expect(await ids()).toEqual([1, 2, 3, 20, 21, 22, 33]);
+      });
+
+      it('refuses atCommit once work has resolved, and an empty batch', async () => {
+        let late: SqlTransaction | undefined;
+        await db.transaction(async (tx) => {
+          late = tx;
+        });
+        expect(() => late!.atCommit({ text: 'SELECT 1' })).toThrow('atCommit() after work has resolved');
+        await expect(db.transaction((tx) => tx.batch([]))).rejects.toThrow('batch() needs at least one statement');
+      });
+
+      // Defined only for engines with several sessions.
+      const itWithSeparateConnections = options.separateConnections ? it : () => undefined;
+      itWithSeparateConnections('runs each statement of a batch on its own snapshot: the one after a lock sees what committed while it waited', async () => {
+        const [other] = await target.peers!(1);
+        let release!: () => void;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        let locked!: () => void;
+        const holding = new Promise<void>((resolve) => (locked = resolve));
+        const holder = other!.transaction(async (tx) => {
+          await tx.query('SELECT pg_advisory_xact_lock(42)');
+          await tx.query('INSERT INTO journal (id) VALUES ($1)', [40]);
+          locked();
+          await released;
+        });
+        await holding;
+        const waiter = db.transaction((tx) =>
+          tx.batch<{ n: string }>([{ text: 'SELECT pg_advisory_xact_lock($1)', values: [42] }, { text: 'SELECT count(*) AS n FROM journal WHERE id = $1', values: [40] }]),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        release();
+        await holder;
+        expect((await waiter).rows).toEqual([{ n: '1' }]);
       });
     });
 

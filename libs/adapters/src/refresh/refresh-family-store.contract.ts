@@ -118,6 +118,26 @@ export function describeRefreshFamilyStoreContract(name: string, open: () => Pro
       ]);
     });
 
+    it('refuses a family whose grant is revoked while the family waits for the grant\'s lock', async () => {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let signalLocked!: () => void;
+      const locked = new Promise<void>((resolve) => (signalLocked = resolve));
+      const revocation = store.revokeGrant({ grantId: 'grant-1', clientId: 'web-app', reason: 'code_replay', revokedAt: T0 }, async () => {
+        signalLocked();
+        await held;
+      });
+      await locked;
+      const confirmed: string[] = [];
+      const creation = store.create(family(), async () => void confirmed.push('confirmed'));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      release();
+
+      expect(await Promise.all([revocation, creation])).toEqual([undefined, 'grant_revoked']);
+      expect(confirmed).toEqual([]);
+      expect(await store.findToken(sha256Hash('rt0'))).toBeNull();
+    });
+
     it('revokes a grant while an exchange of its family holds the lock and revokes it too (reuse), without deadlock', async () => {
       await store.create(family(), async () => undefined);
       let release!: () => void;

@@ -5,7 +5,8 @@ import type {
   RefreshFamilyStore,
   RefreshFamilyWriter,
   SqlDatabase,
-  SqlExecutor,
+  SqlStatement,
+  SqlTransaction,
   RefreshTokenOwner,
   StoredRefreshGrace,
 } from '@authz/ports';
@@ -45,6 +46,9 @@ const UPDATE_FAMILY = `UPDATE refresh_families SET generation = $2, current_toke
  * migration 0002). Atomicity: each operation is one transaction; `exchange` locks the family row
  * (`SELECT … FOR UPDATE`), so concurrent exchanges of one family are serialized, and the caller's work
  * (which publishes the events and awaits the log) runs while the lock is held, before COMMIT.
+ * Round trips to a server: two for `create` (BEGIN + lock + insert, then COMMIT) and two for a rotation
+ * (BEGIN + the locking read, then the rotation's write + COMMIT), where each statement on its own
+ * would take four (SqlTransaction.batch and atCommit).
  * A family and a revocation of its grant never miss each other: both take a transaction-scoped
  * advisory lock on the grant id first.
  */
@@ -53,12 +57,13 @@ export class SqlRefreshFamilyStore implements RefreshFamilyStore {
 
   async create(family: RefreshFamilyState, confirm: () => Promise<void>): Promise<'created' | 'grant_revoked'> {
     return this.db.transaction(async (tx) => {
-      await lockGrant(tx, family.grantId);
-      // One round trip after the lock (the statement's snapshot is taken once the lock is held, so a
-      // revocation committed meanwhile is seen): no family for a revoked grant, else the family and its
-      // first token.
-      const { rows } = await tx.query<{ created: number }>(
-        `WITH family AS (
+      // BEGIN, the lock and the insert in one round trip; the insert is a statement of its own, whose
+      // snapshot is taken once the lock is held, so a revocation committed meanwhile is seen: no family
+      // for a revoked grant, else the family and its first token.
+      const { rows } = await tx.batch<{ created: number }>([
+        lockGrant(family.grantId),
+        {
+          text: `WITH family AS (
            INSERT INTO refresh_families (family_id, grant_id, client_id, subject, scope, audience, auth_time, generation, current_token_hash,
              created_at, expires_at, idle_expires_at, revoked_at)
            SELECT $1, $2, $3, $4, $5, $6::text[], $7::bigint, $8::int, $9::text, to_timestamp($13::double precision / 1000), to_timestamp($10::double precision / 1000),
@@ -70,8 +75,8 @@ export class SqlRefreshFamilyStore implements RefreshFamilyStore {
            SELECT $9::text, family_id, $8::int, to_timestamp($13::double precision / 1000) FROM family
          )
          SELECT count(*)::int AS created FROM family`,
-        [
-          family.familyId,
+          values: [
+            family.familyId,
           family.grantId,
           family.clientId,
           family.subject,
@@ -83,9 +88,10 @@ export class SqlRefreshFamilyStore implements RefreshFamilyStore {
           family.expiresAt,
           family.idleExpiresAt,
           family.revokedAt ?? null,
-          family.createdAt,
-        ],
-      );
+            family.createdAt,
+          ],
+        },
+      ]);
       if (rows[0]!.created === 0) return 'grant_revoked';
       await confirm();
       return 'created';
@@ -95,16 +101,18 @@ export class SqlRefreshFamilyStore implements RefreshFamilyStore {
   async exchange<T>(tokenHash: string, work: (found: LockedRefreshFamily | null, writer: RefreshFamilyWriter) => Promise<T>): Promise<T> {
     return this.db.transaction(async (tx) => {
       const writer = sqlWriter(tx);
-      // The presented token and its family, the family's row locked, in one round trip. Under READ
+      // The presented token and its family, the family's row locked, in one round trip with BEGIN. Under READ
       // COMMITTED a family row updated by a transaction that committed while this one waited for the lock
       // is read again at its latest version (and the join re-checked) before it is returned, so the state
       // returned is the one the lock protects; a token row never changes once written.
-      const { rows } = await tx.query<FamilyRow & { presented_generation: number }>(
-        `SELECT ${FAMILY_COLUMNS_OF_F}, t.generation AS presented_generation
-           FROM refresh_tokens t JOIN refresh_families f ON f.family_id = t.family_id
-          WHERE t.token_hash = $1 FOR UPDATE OF f`,
-        [tokenHash],
-      );
+      const { rows } = await tx.batch<FamilyRow & { presented_generation: number }>([
+        {
+          text: `SELECT ${FAMILY_COLUMNS_OF_F}, t.generation AS presented_generation
+                   FROM refresh_tokens t JOIN refresh_families f ON f.family_id = t.family_id
+                  WHERE t.token_hash = $1 FOR UPDATE OF f`,
+          values: [tokenHash],
+        },
+      ]);
       const row = rows[0];
       if (!row) return work(null, writer);
       return work({ family: toState(row), grace: toGrace(row), presentedGeneration: row.presented_generation }, writer);
@@ -131,20 +139,22 @@ export class SqlRefreshFamilyStore implements RefreshFamilyStore {
   }
 }
 
-function sqlWriter(tx: SqlExecutor): RefreshFamilyWriter {
+function sqlWriter(tx: SqlTransaction): RefreshFamilyWriter {
   return {
     async save(family, grace) {
       await tx.query(UPDATE_FAMILY, familyValues(family, grace));
     },
     async rotate(family, grace, issuedAt) {
-      // The new token and the family's new state in one statement (one round trip).
-      await tx.query(
-        `WITH token AS (
-           INSERT INTO refresh_tokens (token_hash, family_id, generation, issued_at) VALUES ($3, $1, $2, to_timestamp($9::double precision / 1000))
-         )
-         ${UPDATE_FAMILY}`,
-        [...familyValues(family, grace), issuedAt],
-      );
+      // The new token and the family's new state in one statement, sent with COMMIT (after `work` has
+      // published and the log has acknowledged): the family's row is locked by this transaction, so only
+      // an outage can fail it, and then nothing commits, as when COMMIT itself fails.
+      tx.atCommit({
+        text: `WITH token AS (
+                 INSERT INTO refresh_tokens (token_hash, family_id, generation, issued_at) VALUES ($3, $1, $2, to_timestamp($9::double precision / 1000))
+               )
+               ${UPDATE_FAMILY}`,
+        values: [...familyValues(family, grace), issuedAt],
+      });
     },
     async revokeGrant(revocation) {
       // The family is locked already and a grant has one family: no advisory lock (it would be taken
@@ -160,14 +170,14 @@ function sqlWriter(tx: SqlExecutor): RefreshFamilyWriter {
  * revoked_grants row is written: an exchange holds its family's row lock and then writes revoked_grants
  * (reuse detection), so the opposite order here would deadlock with it (40P01).
  */
-async function revokeGrant(tx: SqlExecutor, revocation: GrantRevocation, lock = true): Promise<{ subject: string | undefined; newlyRevoked: boolean }> {
-  if (lock) await lockGrant(tx, revocation.grantId);
-  const { rows } = await tx.query<{ subject: string }>(
-    `UPDATE refresh_families SET revoked_at = COALESCE(revoked_at, to_timestamp($2::double precision / 1000)),
-       grace_parent_hash = NULL, grace_until = NULL, grace_child_sealed = NULL
-     WHERE grant_id = $1 RETURNING subject`,
-    [revocation.grantId, revocation.revokedAt],
-  );
+async function revokeGrant(tx: SqlTransaction, revocation: GrantRevocation, lock = true): Promise<{ subject: string | undefined; newlyRevoked: boolean }> {
+  const revokeFamilies: SqlStatement = {
+    text: `UPDATE refresh_families SET revoked_at = COALESCE(revoked_at, to_timestamp($2::double precision / 1000)),
+             grace_parent_hash = NULL, grace_until = NULL, grace_child_sealed = NULL
+           WHERE grant_id = $1 RETURNING subject`,
+    values: [revocation.grantId, revocation.revokedAt],
+  };
+  const { rows } = await tx.batch<{ subject: string }>(lock ? [lockGrant(revocation.grantId), revokeFamilies] : [revokeFamilies]);
   const inserted = await tx.query(
     `INSERT INTO revoked_grants (grant_id, client_id, reason, revoked_at) VALUES ($1, $2, $3, to_timestamp($4::double precision / 1000))
      ON CONFLICT (grant_id) DO NOTHING RETURNING grant_id`,
@@ -180,8 +190,9 @@ function familyValues(family: RefreshFamilyState, grace: StoredRefreshGrace | nu
   return [family.familyId, family.generation, family.currentTokenHash, family.idleExpiresAt, family.revokedAt ?? null, grace?.parentTokenHash ?? null, grace?.until ?? null, grace?.sealedChild ?? null];
 }
 
-async function lockGrant(tx: SqlExecutor, grantId: string): Promise<void> {
-  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`grant:${grantId}`]);
+/** The transaction-scoped advisory lock a family's creation and its grant's revocation both take first. */
+function lockGrant(grantId: string): SqlStatement {
+  return { text: 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', values: [`grant:${grantId}`] };
 }
 
 function toState(row: FamilyRow): RefreshFamilyState {
