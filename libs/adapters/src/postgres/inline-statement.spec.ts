@@ -43,6 +43,13 @@ describe('inlineStatement', () => {
     expect(() => inlineStatement({ text: 'SELECT $1', values: ['a\0b'] })).toThrow(expect.objectContaining({ code: '22021' }));
   });
 
+  it('inlines the same text again with each call\'s own values, checking them each time', () => {
+    const text = 'SELECT $2, $1 -- same text each call';
+    expect(inlineStatement({ text, values: ['a', 'b'] })).toBe(`SELECT 'b', 'a' -- same text each call`);
+    expect(inlineStatement({ text, values: ["c'", null] })).toBe(`SELECT NULL, 'c''' -- same text each call`);
+    expect(() => inlineStatement({ text, values: ['only one'] })).toThrow(new RangeError('statement refers to $2 but has 1 value(s)'));
+  });
+
   it('drops a trailing semicolon, and joins statements with one', () => {
     expect(inlineStatements([{ text: 'SELECT 1;  \n' }, { text: 'SELECT $1', values: [2] }])).toBe(`SELECT 1;\nSELECT '2'`);
   });
